@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from planner.errors import PlannerError
 from planner.units import DAYS_PER_YEAR
@@ -135,20 +135,34 @@ def _mixture_means(
     demand_per_day: np.ndarray, lead_time_days: np.ndarray, outage: OutageProcess
 ) -> tuple[np.ndarray, np.ndarray]:
     """Poisson means (n, k) of outstanding orders per age node, and their weights."""
+    if not np.any(np.asarray(outage.rate_per_year) > 0):
+        return (demand_per_day * lead_time_days)[:, None], np.ones((len(demand_per_day), 1))
     nodes, weights = _age_nodes(outage)
     means = demand_per_day[:, None] * (lead_time_days[:, None] + nodes)
     return means, weights
 
 
+def poisson_cdf(k: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """P(X <= k) for Poisson X, 0 for k < 0 (``scipy.special.pdtr``, no overhead)."""
+    k = np.asarray(k)
+    return np.where(k < 0, 0.0, special.pdtr(np.maximum(k, 0), mean))
+
+
+def poisson_sf(k: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """P(X > k) for Poisson X, 1 for k < 0 (``scipy.special.pdtrc``)."""
+    k = np.asarray(k)
+    return np.where(k < 0, 1.0, special.pdtrc(np.maximum(k, 0), mean))
+
+
 def mixture_cdf(k: np.ndarray, means: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """P(X <= k) for a Poisson mixture, per part. ``k`` has shape (n,)."""
-    return np.sum(weights * stats.poisson.cdf(k[:, None], means), axis=1)
+    return np.sum(weights * poisson_cdf(k[:, None], means), axis=1)
 
 
 def mixture_ebo(s: np.ndarray, means: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """E[(X - s)+] for a Poisson mixture, per part [units]."""
     s2 = s[:, None]
-    ebo = means * stats.poisson.sf(s2 - 1, means) - s2 * stats.poisson.sf(s2, means)
+    ebo = means * poisson_sf(s2 - 1, means) - s2 * poisson_sf(s2, means)
     return np.sum(weights * np.maximum(ebo, 0.0), axis=1)
 
 
