@@ -22,7 +22,9 @@ from planner.policy import OutageProcess, base_stock_policy
 def per_part_baseline(demand_per_year, lead_time_days, target) -> np.ndarray:
     """Smallest S with Poisson cdf(S-1) >= target, one part at a time (the baseline)."""
     levels = np.zeros(len(demand_per_year), dtype=np.int64)
-    for i, (lam, lead, q) in enumerate(zip(demand_per_year, lead_time_days, target, strict=True)):
+    for i, (lam, lead, q) in enumerate(
+        zip(demand_per_year, lead_time_days, target, strict=True)
+    ):
         mean = lam * lead / 365.0
         s = 0
         while mean > 0 and stats.poisson.cdf(s - 1, mean) < q:
@@ -37,14 +39,14 @@ def main(n_parts: int = 20_000) -> None:
     lead = rng.uniform(3, 182, n_parts)
     cost = rng.lognormal(4, 1.5, n_parts).clip(2, 5000)
     target = rng.choice([0.9, 0.95, 0.99], n_parts)
-    common = dict(
-        demand_per_year=demand,
-        lead_time_days=lead,
-        unit_cost=cost,
-        holding_rate=np.full(n_parts, 0.25),
-        target_fill_rate=target,
-        downtime_cost_per_day=np.full(n_parts, np.nan),
-    )
+    common = {
+        "demand_per_year": demand,
+        "lead_time_days": lead,
+        "unit_cost": cost,
+        "holding_rate": np.full(n_parts, 0.25),
+        "target_fill_rate": target,
+        "downtime_cost_per_day": np.full(n_parts, np.nan),
+    }
     t0 = time.perf_counter()
     pol = base_stock_policy(**common)
     t_vec = time.perf_counter() - t0
@@ -67,8 +69,10 @@ def main(n_parts: int = 20_000) -> None:
     print(f"parts: {n_parts}")
     print(f"vectorised, no outages:   {t_vec:8.3f} s  {n_parts / t_vec:12,.0f} parts/s")
     print(f"vectorised, with outages: {t_out:8.3f} s  {n_parts / t_out:12,.0f} parts/s")
-    print(f"per-part loop (baseline): {t_base:8.3f} s  {n_parts / t_base:12,.0f} parts/s"
-          f"  (extrapolated from {n_base} parts)")
+    print(
+        f"per-part loop (baseline): {t_base:8.3f} s  {n_parts / t_base:12,.0f} parts/s"
+        f"  (extrapolated from {n_base} parts)"
+    )
     print(f"speed-up vs baseline (no outages): {t_base / t_vec:6.1f}x")
 
 

@@ -136,7 +136,9 @@ def _mixture_means(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Poisson means (n, k) of outstanding orders per age node, and their weights."""
     if not np.any(np.asarray(outage.rate_per_year) > 0):
-        return (demand_per_day * lead_time_days)[:, None], np.ones((len(demand_per_day), 1))
+        return (demand_per_day * lead_time_days)[:, None], np.ones(
+            (len(demand_per_day), 1)
+        )
     nodes, weights = _age_nodes(outage)
     means = demand_per_day[:, None] * (lead_time_days[:, None] + nodes)
     return means, weights
@@ -276,7 +278,9 @@ def base_stock_policy(
     h_per_day = cost * arrays["holding_rate"] / DAYS_PER_YEAR
     outage = outage if outage is not None else OutageProcess.none(n)
     extra = (
-        np.zeros(n) if ride_through_days is None else np.asarray(ride_through_days, float)
+        np.zeros(n)
+        if ride_through_days is None
+        else np.asarray(ride_through_days, float)
     )
     lam_day = lam / DAYS_PER_YEAR
 
