@@ -1,0 +1,928 @@
+"""Writers: records → DataFrames, CSV, XLSX, JSON, the print package; atomic files.
+
+pandas lives here (and in ``catalog.load_catalog``). Every file is written whole
+to a temporary file in the destination folder and then moved over the
+destination with :func:`os.replace`, so a reader never sees half a file.
+
+The print package (``print_package.zip``) is what the print lab imports:
+
+- ``queue.json``: the canonical queue (:func:`queue_to_json`), with Moonraker's
+  metadata names where they exist (``estimated_time`` [s],
+  ``filament_weight_total`` [g], ``filament_type``, ``nozzle_diameter`` [mm],
+  ``layer_height`` [mm], ``first_layer_height`` [mm], ``object_height`` [mm],
+  ``layer_count``); :func:`queue_from_json` reads it back to the same queue;
+- ``queue.csv``: its mirror, the columns of :data:`QUEUE_COLUMNS`;
+- ``models/<part_id>.stl``: the part's STL, byte for byte;
+- ``plates/<plate_id>.3mf``: one 3MF per plate; its object and every build item
+  (one per copy) carry the part number;
+- ``moonraker_job_queue.json``: ``{"filenames": [...]}``, the body of Moonraker's
+  ``POST /server/job_queue/job``: every plate once per print run (each plate is
+  printed once; its copies are on it), in queue order. The names are the G-code
+  files the lab's slicer makes from the plates, ``<plate_id>.gcode``; Moonraker
+  prints G-code, not 3MF. ``moonraker_job_queue/<printer_id>.json`` holds the
+  same body per printer, since each Moonraker instance drives one printer;
+- ``octoprint_continuousprint/<printer_id>.json``: an OctoPrint Continuous Print
+  job manifest per printer (``name``, ``count``, ``sets`` of ``path``,
+  ``count``, ``materials``), the plates in sequence order.
+
+File names are the ids with every character outside ``A-Z a-z 0-9 . _ -``
+replaced by ``_`` (and a ``_2``, ``_3``… suffix should two ids collide).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import re
+import tempfile
+import zipfile
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import lib3mf
+import numpy as np
+import pandas as pd
+
+from planner.catalog import Part
+from planner.errors import GeometryError, PlannerError
+from planner.print_queue import JobKind, PrintJob, PrintQueue, plate_layout
+from planner.printers import Printer
+
+#: policy.csv: the DESIGN columns first, then any others in first-seen order.
+POLICY_COLUMNS: tuple[str, ...] = (
+    "part_id",
+    "policy",
+    "reorder_point",
+    "order_up_to",
+    "safety_stock",
+    "fill_rate",
+    "expected_backorders",
+    "expected_on_hand",
+    "annual_cost",
+    "demand_per_year",
+    "demand_source",
+    "demand_method",
+)
+#: Sourcing modes in DESIGN order (the values of ``planner.sourcing.Mode``).
+SOURCING_MODES: tuple[str, ...] = (
+    "buy_stock",
+    "print_stock",
+    "print_on_demand",
+    "hybrid",
+)
+#: Figures reported per sourcing mode (``<figure>_<mode>`` columns).
+SOURCING_FIGURES: tuple[str, ...] = ("cost", "printer_hours", "investment")
+#: sourcing.csv columns.
+SOURCING_COLUMNS: tuple[str, ...] = (
+    "part_id",
+    "mode",
+    "printer_id",
+    "reason",
+    *(f"{figure}_{mode}" for mode in SOURCING_MODES for figure in SOURCING_FIGURES),
+)
+#: print_queue.csv / queue.csv columns.
+QUEUE_COLUMNS: tuple[str, ...] = (
+    "job_id",
+    "printer_id",
+    "plate_id",
+    "sequence",
+    "part_id",
+    "quantity",
+    "material",
+    "stl_file",
+    "print_time_s",
+    "filament_g",
+    "cost",
+    "earliest_start",
+    "due",
+    "priority",
+    "start",
+    "end",
+)
+#: Catalog columns of :func:`parts_frame`, in DESIGN order.
+PART_COLUMNS: tuple[str, ...] = (
+    "part_id",
+    "description",
+    "unit_cost",
+    "annual_demand",
+    "lead_time_days",
+    "criticality",
+    "target_fill_rate",
+    "downtime_cost_per_day",
+    "holding_rate",
+    "order_cost",
+    "on_hand",
+    "on_order",
+    "supplier",
+    "supplier_region",
+    "lead_time_std_days",
+    "stl_file",
+    "printable",
+    "am_material",
+    "am_lifetime_ratio",
+    "am_qualification_cost",
+    "post_process_hours",
+    "installed_quantity",
+    "mtbf_hours",
+    "operating_hours_per_year",
+)
+#: Keys summary.json must hold (DESIGN).
+SUMMARY_KEYS: tuple[str, ...] = (
+    "objective",
+    "budget",
+    "total_investment",
+    "baseline_cost",
+    "printers",
+)
+#: Format tag and version of queue.json.
+QUEUE_FORMAT = "sparecast-print-queue"
+QUEUE_FORMAT_VERSION = 1
+# Fixed zip entry time: the same queue gives the same entry headers.
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def to_jsonable(value: Any) -> Any:
+    """``value`` with numpy scalars/arrays, paths, datetimes and NaN made JSON-safe.
+
+    NaN and infinities become ``None`` (JSON has no such numbers).
+
+    Examples
+    --------
+    >>> to_jsonable({"a": np.float64("nan"), "b": np.arange(2)})
+    {'a': None, 'b': [0, 1]}
+    """
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def json_text(value: Any) -> str:
+    """Indented, strict JSON text of ``value`` (after :func:`to_jsonable`)."""
+    return json.dumps(to_jsonable(value), indent=2, ensure_ascii=False, allow_nan=False)
+
+
+# ---------------------------------------------------------------------- frames
+
+
+def _rows_frame(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    *,
+    table: str,
+    required: Sequence[str],
+) -> pd.DataFrame:
+    """DataFrame with ``columns`` first, then any extra keys in first-seen order."""
+    for i, row in enumerate(rows):
+        missing = [c for c in required if c not in row]
+        if missing:
+            raise PlannerError(
+                f"{table} row {i} (part_id {row.get('part_id', '?')}): column "
+                f"{missing[0]} is required, got keys {', '.join(map(str, row))}"
+            )
+    extra: dict[str, None] = {}
+    for row in rows:
+        for key in row:
+            if key not in columns:
+                extra.setdefault(str(key), None)
+    order = [*columns, *extra]
+    return pd.DataFrame([dict(row) for row in rows], columns=order)
+
+
+def policy_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """policy.csv as a DataFrame: :data:`POLICY_COLUMNS` first, then the rest.
+
+    Raises
+    ------
+    PlannerError
+        When a row lacks one of :data:`POLICY_COLUMNS`.
+
+    Examples
+    --------
+    >>> row = dict.fromkeys(POLICY_COLUMNS, 0) | {"extra": 1}
+    >>> list(policy_frame([row]).columns)[-2:]
+    ['demand_method', 'extra']
+    """
+    return _rows_frame(rows, POLICY_COLUMNS, table="policy", required=POLICY_COLUMNS)
+
+
+def sourcing_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """sourcing.csv as a DataFrame: :data:`SOURCING_COLUMNS` first, then the rest.
+
+    The per-mode figures (``cost_<mode>`` expected annual cost, ``printer_hours_<mode>``
+    [h/year], ``investment_<mode>`` stock value) may be left out or ``None``/NaN
+    where the option is infeasible; they are empty in the CSV.
+
+    Raises
+    ------
+    PlannerError
+        When a row lacks part_id, mode, printer_id or reason.
+    """
+    return _rows_frame(
+        rows,
+        SOURCING_COLUMNS,
+        table="sourcing",
+        required=("part_id", "mode", "printer_id", "reason"),
+    )
+
+
+def _job_record(job: PrintJob) -> dict[str, Any]:
+    return {
+        "job_id": job.job_id,
+        "printer_id": job.printer_id,
+        "plate_id": job.plate_id,
+        "sequence": job.sequence,
+        "part_id": job.part_id,
+        "quantity": job.quantity,
+        "material": job.material,
+        "stl_file": job.stl_file,
+        "print_time_s": job.print_time_s,
+        "filament_g": job.filament_g,
+        "cost": job.cost,
+        "earliest_start": job.earliest_start.isoformat(),
+        "due": job.due.isoformat(),
+        "priority": job.priority,
+        "start": job.start.isoformat(),
+        "end": job.end.isoformat(),
+    }
+
+
+def queue_frame(queue: PrintQueue) -> pd.DataFrame:
+    """print_queue.csv as a DataFrame: :data:`QUEUE_COLUMNS`, datetimes ISO 8601."""
+    return pd.DataFrame([_job_record(j) for j in queue.jobs], columns=QUEUE_COLUMNS)
+
+
+def parts_frame(parts: Sequence[Part]) -> pd.DataFrame:
+    """The catalog as a DataFrame with :data:`PART_COLUMNS` (criticality as V/E/D)."""
+    records = [
+        {
+            c: str(getattr(p, c)) if c == "criticality" else getattr(p, c)
+            for c in PART_COLUMNS
+        }
+        for p in parts
+    ]
+    return pd.DataFrame(records, columns=PART_COLUMNS)
+
+
+def summary_dict(plan: Any, **extra: Any) -> dict[str, Any]:
+    """summary.json of a sourcing plan, JSON-ready, plus ``extra`` keys.
+
+    Holds objective, budget, total_investment, baseline_cost, printers
+    (``printer_id``, ``capacity_hours``, ``used_hours`` [h/year]), status,
+    solve_time_s [s] and n_parts_by_mode.
+    """
+    modes = np.asarray(plan.mode).astype(str)
+    summary = {
+        "objective": plan.objective,
+        "budget": plan.budget,
+        "total_investment": plan.total_investment,
+        "baseline_cost": plan.baseline_cost,
+        "printers": [dict(u) for u in plan.printer_usage],
+        "status": getattr(plan, "status", ""),
+        "solve_time_s": getattr(plan, "solve_time_s", None),
+        "n_parts_by_mode": {m: int(np.sum(modes == m)) for m in SOURCING_MODES},
+    }
+    summary.update(extra)
+    return to_jsonable(summary)
+
+
+# --------------------------------------------------------------- atomic writes
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (temp file in the folder + os.replace).
+
+    The file keeps the mode of the file it replaces; a new file gets 0o644
+    (a temporary file would otherwise be private, 0o600).
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+    )
+    mode = target.stat().st_mode & 0o777 if target.is_file() else 0o644
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def atomic_write_text(path: str | Path, text: str, *, encoding: str = "utf-8") -> Path:
+    """Write ``text`` to ``path`` atomically; see :func:`atomic_write_bytes`."""
+    return atomic_write_bytes(path, text.encode(encoding))
+
+
+def rows_to_csv(rows: Sequence[Mapping[str, Any]]) -> str:
+    """CSV text of record rows, columns in first-seen order (empty for no rows).
+
+    Examples
+    --------
+    >>> print(rows_to_csv([{"a": 1, "b": None}, {"a": 2, "c": "x"}]), end="")
+    a,b,c
+    1,,
+    2,,x
+    """
+    if not rows:
+        return ""
+    columns = list(dict.fromkeys(str(k) for row in rows for k in row))
+    frame = pd.DataFrame([dict(row) for row in rows], columns=columns)
+    return frame.to_csv(index=False, lineterminator="\n")
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """CSV bytes of ``frame``: UTF-8, comma, no index, ``\\n`` line ends."""
+    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def to_xlsx(sheets: Mapping[str, pd.DataFrame]) -> bytes:
+    """An XLSX workbook (openpyxl) with one sheet per DataFrame, no index.
+
+    Raises
+    ------
+    PlannerError
+        When there are no sheets, or a sheet name is empty, longer than 31
+        characters, holds one of ``[]:*?/\\`` or repeats (case-insensitively).
+    """
+    if not sheets:
+        raise PlannerError("xlsx: sheets must hold at least one DataFrame, got none")
+    seen: set[str] = set()
+    for name in sheets:
+        if not 1 <= len(name) <= 31 or re.search(r"[\[\]:*?/\\]", name):
+            raise PlannerError(
+                "xlsx: sheet name must be 1-31 characters without []:*?/\\, "
+                f"got {name!r}"
+            )
+        if name.casefold() in seen:
+            raise PlannerError(f"xlsx: sheet names must be unique, got {name!r} twice")
+        seen.add(name.casefold())
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            frame.to_excel(writer, sheet_name=name, index=False)
+    return buffer.getvalue()
+
+
+# ------------------------------------------------------------------ queue JSON
+
+
+def safe_stem(name: str) -> str:
+    """``name`` as a file name stem: characters outside ``A-Za-z0-9._-`` → ``_``.
+
+    Examples
+    --------
+    >>> safe_stem("10/200 A")
+    '10_200_A'
+    """
+    stem = _UNSAFE.sub("_", name).lstrip(".")
+    return stem or "_"
+
+
+def _unique_stems(names: Sequence[str]) -> dict[str, str]:
+    """Map each distinct name to a distinct safe stem (suffix _2, _3... on clashes)."""
+    stems: dict[str, str] = {}
+    used: set[str] = set()
+    for name in dict.fromkeys(names):
+        base = safe_stem(name)
+        stem, k = base, 1
+        while stem.casefold() in used:
+            k += 1
+            stem = f"{base}_{k}"
+        used.add(stem.casefold())
+        stems[name] = stem
+    return stems
+
+
+def _package_names(queue: PrintQueue) -> tuple[dict[str, str], dict[str, str]]:
+    """File stems of the plates and of the part models of ``queue``."""
+    plates = _unique_stems([j.plate_id for j in queue.jobs])
+    models = _unique_stems([j.part_id for j in queue.jobs])
+    return plates, models
+
+
+def queue_to_json(
+    queue: PrintQueue,
+    printers: Sequence[Printer],
+    estimates: Mapping[tuple[str, str], Any],
+) -> dict[str, Any]:
+    """The canonical queue.json document of ``queue``.
+
+    Every job carries all :class:`~planner.print_queue.PrintJob` fields (datetimes
+    ISO 8601) plus Moonraker metadata names: ``estimated_time`` [s],
+    ``filament_weight_total`` [g], ``filament_type``, ``nozzle_diameter`` [mm],
+    ``layer_height`` [mm], ``first_layer_height`` [mm], ``object_height`` [mm],
+    ``layer_count``; and ``filename`` (G-code name), ``plate_file`` and
+    ``model_file`` (paths inside the print package).
+
+    Raises
+    ------
+    PlannerError
+        When a job's printer is not in ``printers`` or its estimate is missing.
+    """
+    printer_by_id = {p.printer_id: p for p in printers}
+    plates, models = _package_names(queue)
+    jobs = []
+    for job in queue.jobs:
+        printer = printer_by_id.get(job.printer_id)
+        if printer is None:
+            raise PlannerError(
+                f"job {job.job_id}: printer_id must be one of "
+                f"{', '.join(printer_by_id) or '(no printers)'}, got {job.printer_id!r}"
+            )
+        est = estimates.get((job.part_id, job.printer_id))
+        if est is None:
+            raise PlannerError(
+                f"job {job.job_id}: no print estimate for part {job.part_id} on "
+                f"printer {job.printer_id}"
+            )
+        record = _job_record(job)
+        record["kind"] = str(job.kind)
+        record.update(
+            {
+                "estimated_time": job.print_time_s,
+                "filament_weight_total": job.filament_g,
+                "filament_type": job.material,
+                "nozzle_diameter": printer.nozzle_mm,
+                "layer_height": printer.profile.layer_height_mm,
+                "first_layer_height": printer.profile.first_layer_height_mm,
+                "object_height": float(est.bbox_z_mm),
+                "layer_count": int(est.layers),
+                "filename": f"{plates[job.plate_id]}.gcode",
+                "plate_file": f"plates/{plates[job.plate_id]}.3mf",
+                "model_file": f"models/{models[job.part_id]}.stl",
+            }
+        )
+        jobs.append(record)
+    return to_jsonable(
+        {
+            "format": QUEUE_FORMAT,
+            "version": QUEUE_FORMAT_VERSION,
+            "start": queue.start.isoformat(),
+            "horizon_days": queue.horizon_days,
+            "warnings": list(queue.warnings),
+            "jobs": jobs,
+        }
+    )
+
+
+def _field(record: Mapping[str, Any], name: str, convert: Any, where: str) -> Any:
+    if name not in record:
+        raise PlannerError(f"queue.json {where}: field {name} is required, got none")
+    value = record[name]
+    try:
+        if convert is datetime:
+            return datetime.fromisoformat(str(value))
+        if convert is int and not float(value).is_integer():
+            raise ValueError(value)
+        return convert(value)
+    except (TypeError, ValueError):
+        kind = "an ISO 8601 datetime" if convert is datetime else convert.__name__
+        raise PlannerError(
+            f"queue.json {where}: field {name} must be {kind}, got {value!r}"
+        ) from None
+
+
+_JOB_FIELDS: tuple[tuple[str, Any], ...] = (
+    ("job_id", str),
+    ("printer_id", str),
+    ("plate_id", str),
+    ("sequence", int),
+    ("part_id", str),
+    ("quantity", int),
+    ("material", str),
+    ("stl_file", str),
+    ("print_time_s", float),
+    ("filament_g", float),
+    ("cost", float),
+    ("earliest_start", datetime),
+    ("due", datetime),
+    ("priority", float),
+    ("start", datetime),
+    ("end", datetime),
+)
+
+
+def queue_from_json(data: Mapping[str, Any] | str | bytes) -> PrintQueue:
+    """Read a queue.json document (dict or JSON text) back into a :class:`PrintQueue`.
+
+    Extra keys (the Moonraker metadata, file names) are ignored.
+
+    Raises
+    ------
+    PlannerError
+        When the text is not JSON, the format tag or version differ, or a field is
+        missing or of the wrong type.
+    """
+    if isinstance(data, str | bytes):
+        try:
+            data = json.loads(data)
+        except ValueError as exc:
+            raise PlannerError(f"queue.json: not valid JSON ({exc})") from None
+    if not isinstance(data, Mapping):
+        raise PlannerError(
+            f"queue.json: must be a JSON object, got {type(data).__name__}"
+        )
+    if (
+        data.get("format") != QUEUE_FORMAT
+        or data.get("version") != QUEUE_FORMAT_VERSION
+    ):
+        raise PlannerError(
+            f"queue.json: format/version must be {QUEUE_FORMAT!r}/"
+            f"{QUEUE_FORMAT_VERSION}, got {data.get('format')!r}/{data.get('version')!r}"
+        )
+    raw_jobs = data.get("jobs")
+    if not isinstance(raw_jobs, list):
+        raise PlannerError(f"queue.json: field jobs must be a list, got {raw_jobs!r}")
+    jobs = []
+    for i, record in enumerate(raw_jobs):
+        if not isinstance(record, Mapping):
+            raise PlannerError(
+                f"queue.json job {i}: must be an object, got {type(record).__name__}"
+            )
+        where = f"job {i} ({record.get('job_id', '?')})"
+        values = {name: _field(record, name, conv, where) for name, conv in _JOB_FIELDS}
+        kind = record.get("kind", JobKind.INITIAL_BUILD.value)
+        if kind not in {k.value for k in JobKind}:
+            raise PlannerError(
+                f"queue.json {where}: field kind must be one of "
+                f"{', '.join(k.value for k in JobKind)}, got {kind!r}"
+            )
+        jobs.append(PrintJob(**values, kind=JobKind(kind)))
+    warnings = data.get("warnings", [])
+    return PrintQueue(
+        jobs=tuple(jobs),
+        start=_field(data, "start", datetime, "header"),
+        horizon_days=_field(data, "horizon_days", int, "header"),
+        warnings=tuple(str(w) for w in warnings),
+    )
+
+
+# --------------------------------------------------------------------- 3MF
+
+
+def read_stl_vectors(data: bytes, *, name: str = "") -> np.ndarray:
+    """Triangles of an STL (binary or ASCII) as an (n, 3, 3) float64 array. [mm]
+
+    Raises
+    ------
+    GeometryError
+        When the bytes are not a readable STL or hold no triangles.
+    """
+    # numpy-stl takes ~0.2 s to import; only the print package needs it.
+    from stl import mesh as stl_mesh
+
+    try:
+        vectors = np.asarray(
+            stl_mesh.Mesh.from_file(name or "model.stl", fh=io.BytesIO(data)).vectors,
+            dtype=np.float64,
+        )
+    except Exception as exc:  # numpy-stl raises assorted errors on bad input
+        raise GeometryError(f"STL {name}: could not read ({exc})") from None
+    if vectors.ndim != 3 or vectors.shape[0] == 0 or not np.isfinite(vectors).all():
+        raise GeometryError(
+            f"STL {name}: must hold at least one finite triangle, got "
+            f"{vectors.shape[0] if vectors.ndim == 3 else 0}"
+        )
+    return vectors
+
+
+def indexed_mesh(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Shared vertices and triangle indices of a triangle soup.
+
+    Vertices are rounded to float32 (3MF precision) and de-duplicated with
+    :func:`numpy.unique`; triangles that collapse (two equal corners) are dropped,
+    since 3MF does not allow them.
+
+    Parameters
+    ----------
+    vectors
+        (n, 3, 3) triangle corners. [mm]
+
+    Returns
+    -------
+    positions : numpy.ndarray
+        (v, 3) float32 vertices. [mm]
+    triangles : numpy.ndarray
+        (t, 3) uint32 vertex indices, t <= n.
+
+    Examples
+    --------
+    >>> tri = np.array([[[0, 0, 0], [1, 0, 0], [0, 1, 0]],
+    ...                 [[1, 0, 0], [0, 1, 0], [1, 1, 0]]], dtype=float)
+    >>> positions, triangles = indexed_mesh(tri)
+    >>> positions.shape, triangles.shape
+    ((4, 3), (2, 3))
+    """
+    corners = np.asarray(vectors, dtype=np.float32).reshape(-1, 3)
+    positions, inverse = np.unique(corners, axis=0, return_inverse=True)
+    triangles = inverse.reshape(-1, 3).astype(np.uint32)
+    keep = (
+        (triangles[:, 0] != triangles[:, 1])
+        & (triangles[:, 1] != triangles[:, 2])
+        & (triangles[:, 0] != triangles[:, 2])
+    )
+    return np.ascontiguousarray(positions), np.ascontiguousarray(triangles[keep])
+
+
+def plate_3mf_bytes(
+    vectors: np.ndarray,
+    *,
+    part_id: str,
+    n_copies: int,
+    printer: Printer,
+    name: str = "",
+) -> bytes:
+    """One build plate as a 3MF file: ``n_copies`` of one part on ``printer``.
+
+    The mesh is moved so that its bounding box starts at the origin (on z = 0),
+    turned 90° about Z when that fits more copies (as
+    :func:`~planner.print_queue.plate_layout` decides), and placed once per copy
+    with a translation. The mesh object and every build item carry ``part_id``
+    as their 3MF part number.
+
+    Raises
+    ------
+    PlannerError
+        When the copies do not fit the printer's build volume.
+    """
+    v = np.asarray(vectors, dtype=np.float64)
+    v = v - v.reshape(-1, 3).min(axis=0)
+    size = v.reshape(-1, 3).max(axis=0)
+    if size[2] > printer.build_z_mm:
+        raise PlannerError(
+            f"plate {name}: part {part_id} height {size[2]:g} mm must be <= "
+            f"printer {printer.printer_id} build_z_mm {printer.build_z_mm:g}"
+        )
+    offsets, rotated = plate_layout(
+        float(size[0]), float(size[1]), printer.build_x_mm, printer.build_y_mm, n_copies
+    )
+    if rotated:
+        v = np.stack((size[1] - v[..., 1], v[..., 0], v[..., 2]), axis=-1)
+    positions, triangles = indexed_mesh(v)
+    wrapper = lib3mf.get_wrapper()
+    model = wrapper.CreateModel()
+    mesh_object = model.AddMeshObject()
+    mesh_object.SetName(part_id)
+    mesh_object.SetPartNumber(part_id)
+    mesh_object.SetGeometry(
+        (lib3mf.Position * len(positions)).from_buffer_copy(positions.tobytes()),
+        (lib3mf.Triangle * len(triangles)).from_buffer_copy(triangles.tobytes()),
+    )
+    for x_mm, y_mm in offsets.tolist():
+        transform = wrapper.GetIdentityTransform()
+        transform.Fields[3][0] = x_mm
+        transform.Fields[3][1] = y_mm
+        item = model.AddBuildItem(mesh_object, transform)
+        item.SetPartNumber(part_id)
+    with tempfile.TemporaryDirectory(prefix="sparecast-3mf-") as folder:
+        target = Path(folder) / "plate.3mf"
+        model.QueryWriter("3mf").WriteToFile(str(target))
+        return target.read_bytes()
+
+
+# ------------------------------------------------------------- print package
+
+
+def print_package_bytes(
+    queue: PrintQueue,
+    parts: Sequence[Part],
+    printers: Sequence[Printer],
+    estimates: Mapping[tuple[str, str], Any],
+) -> bytes:
+    """The print package (see the module docstring) as zip bytes, built in memory.
+
+    Raises
+    ------
+    PlannerError
+        When a queued part is not in ``parts`` or has no readable STL file, or a
+        job's printer or estimate is missing.
+    GeometryError
+        When a part's STL cannot be read.
+    """
+    document = queue_to_json(queue, printers, estimates)
+    by_id = {p.part_id: p for p in parts}
+    printer_by_id = {p.printer_id: p for p in printers}
+    plates, models = _package_names(queue)
+    stl_data: dict[str, bytes] = {}
+    for part_id in models:
+        part = by_id.get(part_id)
+        if part is None:
+            raise PlannerError(
+                f"print package: part {part_id} is not in the parts given"
+            )
+        path = part.stl_path
+        if path is None or not Path(path).is_file():
+            raise PlannerError(
+                f"part {part_id}: stl_path must be an existing STL file to package, "
+                f"got {str(path) if path is not None else 'none'}"
+            )
+        stl_data[part_id] = Path(path).read_bytes()
+
+    entries: list[tuple[str, bytes, int]] = [
+        ("queue.json", json_text(document).encode("utf-8"), zipfile.ZIP_DEFLATED),
+        ("queue.csv", csv_bytes(queue_frame(queue)), zipfile.ZIP_DEFLATED),
+    ]
+    gcode = [f"{plates[j.plate_id]}.gcode" for j in queue.jobs]
+    entries.append(
+        (
+            "moonraker_job_queue.json",
+            json_text({"filenames": gcode}).encode("utf-8"),
+            zipfile.ZIP_DEFLATED,
+        )
+    )
+    printer_stems = _unique_stems(list(dict.fromkeys(j.printer_id for j in queue.jobs)))
+    for printer_id, stem in printer_stems.items():
+        jobs = [j for j in queue.jobs if j.printer_id == printer_id]
+        body = {"filenames": [f"{plates[j.plate_id]}.gcode" for j in jobs]}
+        manifest = {
+            "name": f"Sparecast queue {printer_id}",
+            "count": 1,
+            "sets": [
+                {
+                    "path": f"{plates[j.plate_id]}.gcode",
+                    "count": 1,
+                    "materials": [j.material],
+                }
+                for j in jobs
+            ],
+        }
+        entries.append(
+            (
+                f"moonraker_job_queue/{stem}.json",
+                json_text(body).encode("utf-8"),
+                zipfile.ZIP_DEFLATED,
+            )
+        )
+        entries.append(
+            (
+                f"octoprint_continuousprint/{stem}.json",
+                json_text(manifest).encode("utf-8"),
+                zipfile.ZIP_DEFLATED,
+            )
+        )
+    for part_id, stem in models.items():
+        entries.append((f"models/{stem}.stl", stl_data[part_id], zipfile.ZIP_DEFLATED))
+    vectors_cache: dict[str, np.ndarray] = {}
+    for job in queue.jobs:
+        if job.part_id not in vectors_cache:
+            vectors_cache[job.part_id] = read_stl_vectors(
+                stl_data[job.part_id], name=job.stl_file or job.part_id
+            )
+        data = plate_3mf_bytes(
+            vectors_cache[job.part_id],
+            part_id=job.part_id,
+            n_copies=job.quantity,
+            printer=printer_by_id[job.printer_id],
+            name=job.plate_id,
+        )
+        entries.append((f"plates/{plates[job.plate_id]}.3mf", data, zipfile.ZIP_STORED))
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data, compression in entries:
+            info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+            info.compress_type = compression
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+def write_print_package(
+    queue: PrintQueue,
+    parts: Sequence[Part],
+    printers: Sequence[Printer],
+    estimates: Mapping[tuple[str, str], Any],
+    path: str | Path,
+) -> Path:
+    """Write the print package zip to ``path`` atomically.
+
+    Built in memory by :func:`print_package_bytes`, then written with
+    :func:`atomic_write_bytes`.
+
+    Raises
+    ------
+    PlannerError
+        As :func:`print_package_bytes`.
+    """
+    return atomic_write_bytes(
+        path, print_package_bytes(queue, parts, printers, estimates)
+    )
+
+
+def write_plan_dir(
+    out_dir: str | Path,
+    *,
+    policy_rows: Sequence[Mapping[str, Any]],
+    sourcing_rows: Sequence[Mapping[str, Any]],
+    summary: Mapping[str, Any],
+    queue: PrintQueue,
+    parts: Sequence[Part],
+    printers: Sequence[Printer],
+    estimates: Mapping[tuple[str, str], Any],
+) -> dict[str, Path]:
+    """Write the ``plan`` command's output folder, every file atomically.
+
+    Files: policy.csv, sourcing.csv, summary.json, print_queue.csv,
+    print_queue.json and print_package.zip. Everything is built in memory first,
+    so a bad input raises before any file is written.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        File name → path written.
+
+    Raises
+    ------
+    PlannerError
+        When ``summary`` lacks one of :data:`SUMMARY_KEYS`, or as
+        :func:`policy_frame`, :func:`sourcing_frame` and
+        :func:`print_package_bytes`.
+    """
+    missing = [k for k in SUMMARY_KEYS if k not in summary]
+    if missing:
+        raise PlannerError(
+            f"summary: key {missing[0]} is required, got keys {', '.join(summary)}"
+        )
+    contents = {
+        "policy.csv": csv_bytes(policy_frame(policy_rows)),
+        "sourcing.csv": csv_bytes(sourcing_frame(sourcing_rows)),
+        "summary.json": json_text(summary).encode("utf-8"),
+        "print_queue.csv": csv_bytes(queue_frame(queue)),
+        "print_queue.json": json_text(queue_to_json(queue, printers, estimates)).encode(
+            "utf-8"
+        ),
+        "print_package.zip": print_package_bytes(queue, parts, printers, estimates),
+    }
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    return {
+        name: atomic_write_bytes(folder / name, data) for name, data in contents.items()
+    }
+
+
+def write_plan_outputs(out_dir: str | Path, result: Any) -> list[Path]:
+    """Write a whole plan (``planner.plan.PlanResult``) with :func:`write_plan_dir`.
+
+    Uses ``result.policy.rows``, ``result.sourcing`` with ``result.options``
+    (through :func:`planner.sourcing.sourcing_table` and
+    :func:`planner.sourcing.summary_dict`), ``result.queue``,
+    ``result.catalog.parts``, ``result.printers``, ``result.estimates.estimates``
+    and ``result.scenarios``. summary.json adds the scenario names and the number
+    of print jobs.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, in :func:`write_plan_dir` order.
+
+    Raises
+    ------
+    PlannerError
+        As :func:`write_plan_dir`.
+    """
+    # planner.sourcing pulls in PuLP; only this adapter needs it.
+    from planner.sourcing import sourcing_table
+    from planner.sourcing import summary_dict as sourcing_summary
+
+    summary = sourcing_summary(result.sourcing) | {
+        "scenarios": [s.name for s in result.scenarios],
+        "n_print_jobs": len(result.queue.jobs),
+    }
+    written = write_plan_dir(
+        out_dir,
+        policy_rows=result.policy.rows,
+        sourcing_rows=sourcing_table(result.sourcing, result.options),
+        summary=summary,
+        queue=result.queue,
+        parts=result.catalog.parts,
+        printers=result.printers,
+        estimates=result.estimates.estimates,
+    )
+    return list(written.values())

@@ -1,0 +1,1013 @@
+r"""Print jobs, plates and their schedule on the lab's printers.
+
+:func:`build_queue` turns a sourcing plan into a :class:`PrintQueue`:
+
+1. **Jobs.** ``print_stock`` parts get an initial build up to the base-stock level
+   :math:`S` (:math:`S - \text{on hand} - \text{on order}` units, when positive)
+   and then one replenishment print per expected consumption over the horizon;
+   ``print_on_demand`` parts get one print per expected consumption; ``hybrid``
+   parts get emergency prints only when the scenario has a supplier outage for
+   them. Printed units are consumed :math:`1/r` times as often as OEM units, where
+   :math:`r` is ``am_lifetime_ratio`` (DESIGN.md), so the expected number of prints
+   over :math:`H` days is :math:`\lceil \lambda H / (365 r) \rceil`.
+2. **Plates.** One plate per job: as many copies of the part as fit the build
+   plate on a grid of footprints 5 mm apart (the footprint may be turned 90°);
+   a job larger than one plate is split into several jobs. Plate time is
+   copies × part time.
+3. **Schedule.** Per printer, the plates are sequenced to minimise the total
+   priority-weighted tardiness :math:`\sum_j w_j \max(0, C_j - d_j)` (ties broken
+   by the weighted completion time :math:`\sum_j w_j C_j`, i.e. the weighted
+   lateness) on a continuous single machine: exactly, by enumerating all orders,
+   up to :data:`EXACT_MAX_PLATES` plates, and above that by the better of the EDD
+   and Smith (WSPT) orders improved by adjacent interchanges. The plates are then
+   placed in the printer's calendar in that order (see :class:`PrinterCalendar`).
+
+Times inside the module are seconds from the queue start; the records carry
+timezone-naive :class:`~datetime.datetime` values.
+
+References
+----------
+.. [1] M. L. Pinedo, *Scheduling: Theory, Algorithms, and Systems*, 5th ed.
+   Cham, Switzerland: Springer, 2016, ch. 3 (WSPT, EDD, adjacent interchange).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from planner.catalog import Criticality, Part
+from planner.errors import PlannerError
+from planner.printers import Printer
+from planner.units import DAYS_PER_YEAR, HOURS_PER_DAY, SECONDS_PER_HOUR
+
+SECONDS_PER_DAY = HOURS_PER_DAY * SECONDS_PER_HOUR
+#: Gap between copies on a build plate [mm].
+PLATE_SPACING_MM = 5.0
+#: Hour of the day at which a printer's daily availability window opens [h].
+WINDOW_OPEN_H = 8.0
+#: Plates per printer up to which the sequence is found by enumerating all orders.
+EXACT_MAX_PLATES = 7
+#: How many plates ahead of the sequence the calendar placement may pull forward.
+PLACEMENT_LOOKAHEAD = 16
+#: Priority weight of each criticality.
+CRITICALITY_WEIGHT: dict[Criticality, float] = {
+    Criticality.VITAL: 3.0,
+    Criticality.ESSENTIAL: 2.0,
+    Criticality.DESIRABLE: 1.0,
+}
+#: Slack after the print time by which an urgent (initial or emergency) job is due.
+URGENCY_DAYS: dict[Criticality, float] = {
+    Criticality.VITAL: 1.0,
+    Criticality.ESSENTIAL: 7.0,
+    Criticality.DESIRABLE: 14.0,
+}
+
+_PRINT_STOCK = "print_stock"
+_PRINT_ON_DEMAND = "print_on_demand"
+_HYBRID = "hybrid"
+_BUY_STOCK = "buy_stock"
+_MODES = (_BUY_STOCK, _PRINT_STOCK, _PRINT_ON_DEMAND, _HYBRID)
+# A tolerance on expected counts so that e.g. 2.0000000001 prints stay 2.
+_COUNT_EPS = 1e-9
+
+
+class JobKind(StrEnum):
+    """Why a print job exists."""
+
+    INITIAL_BUILD = "initial_build"
+    REPLENISHMENT = "replenishment"
+    ON_DEMAND = "on_demand"
+    EMERGENCY = "emergency"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PrintJob:
+    """One plate of copies of one part, scheduled on one printer.
+
+    ``quantity`` is the number of copies on the plate; ``print_time_s`` [s],
+    ``filament_g`` [g] and ``cost`` are for the whole plate. ``priority`` is
+    dimensionless, higher is more urgent. ``sequence`` counts the plates of a
+    printer from 1 in the order they run. All datetimes are timezone-naive.
+    """
+
+    job_id: str
+    printer_id: str
+    plate_id: str
+    sequence: int
+    part_id: str
+    quantity: int
+    material: str
+    stl_file: str
+    print_time_s: float
+    filament_g: float
+    cost: float
+    earliest_start: datetime
+    due: datetime
+    priority: float
+    start: datetime
+    end: datetime
+    kind: JobKind = JobKind.INITIAL_BUILD
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PrintQueue:
+    """The lab's print queue: jobs ordered by printer, then sequence."""
+
+    jobs: tuple[PrintJob, ...]
+    start: datetime
+    horizon_days: int = 90
+    warnings: tuple[str, ...] = ()
+
+
+def job_priority(
+    criticality_weight: np.ndarray | float,
+    downtime_cost_per_day: np.ndarray | float,
+    stockout_risk: np.ndarray | float,
+) -> np.ndarray:
+    r"""Priority of print jobs: higher is more urgent.
+
+    .. math:: w = c \, (1 + \log_{10}(1 + b)) \, \rho
+
+    Parameters
+    ----------
+    criticality_weight
+        :math:`c`: 3 for vital, 2 for essential, 1 for desirable parts. [-]
+    downtime_cost_per_day
+        :math:`b`, cost per unit backordered per day (0 when none). [currency/day]
+    stockout_risk
+        :math:`\rho \in [1, 2]`: 1 plus the fraction of the base-stock level
+        missing when the job is due (2 when nothing is held). [-]
+
+    Returns
+    -------
+    numpy.ndarray
+        The priorities. [-]
+
+    Examples
+    --------
+    >>> float(job_priority(3.0, 99.0, 2.0))
+    18.0
+    """
+    c = np.asarray(criticality_weight, dtype=float)
+    b = np.asarray(downtime_cost_per_day, dtype=float)
+    rho = np.asarray(stockout_risk, dtype=float)
+    return c * (1.0 + np.log10(1.0 + b)) * rho
+
+
+def copies_per_plate(
+    size_x_mm: np.ndarray | float,
+    size_y_mm: np.ndarray | float,
+    bed_x_mm: np.ndarray | float,
+    bed_y_mm: np.ndarray | float,
+    spacing_mm: float = PLATE_SPACING_MM,
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""How many copies of a footprint fit a build plate on a regular grid.
+
+    A row holds :math:`\lfloor (B + s) / (p + s) \rfloor` footprints of length
+    :math:`p` on a bed of length :math:`B` with gap :math:`s`; the footprint may be
+    turned 90° about Z, whichever holds more (unturned on a tie).
+
+    Parameters
+    ----------
+    size_x_mm, size_y_mm
+        Footprint of the part. [mm]
+    bed_x_mm, bed_y_mm
+        Build plate. [mm]
+    spacing_mm
+        Gap between copies. [mm]
+
+    Returns
+    -------
+    copies : numpy.ndarray
+        Copies per plate (int, 0 when the footprint does not fit either way).
+    rotated : numpy.ndarray
+        Whether the footprint is turned 90° (bool).
+
+    Examples
+    --------
+    >>> copies, rotated = copies_per_plate(100.0, 40.0, 250.0, 210.0)
+    >>> int(copies), bool(rotated)
+    (10, True)
+    """
+    px, py = np.asarray(size_x_mm, dtype=float), np.asarray(size_y_mm, dtype=float)
+    bx, by = np.asarray(bed_x_mm, dtype=float), np.asarray(bed_y_mm, dtype=float)
+
+    def grid(length: np.ndarray, bed: np.ndarray) -> np.ndarray:
+        n = np.floor((bed + spacing_mm) / (length + spacing_mm) + _COUNT_EPS)
+        return np.where(length <= bed, np.maximum(n, 1.0), 0.0)
+
+    straight = grid(px, bx) * grid(py, by)
+    turned = grid(py, bx) * grid(px, by)
+    rotated = turned > straight
+    return np.where(rotated, turned, straight).astype(np.int64), rotated
+
+
+def plate_layout(
+    size_x_mm: float,
+    size_y_mm: float,
+    bed_x_mm: float,
+    bed_y_mm: float,
+    n_copies: int,
+    spacing_mm: float = PLATE_SPACING_MM,
+) -> tuple[np.ndarray, bool]:
+    """Where the copies of one part go on a build plate.
+
+    Copies fill a grid row by row (as :func:`copies_per_plate` counts them); the
+    occupied grid is centred on the plate.
+
+    Parameters
+    ----------
+    size_x_mm, size_y_mm
+        Footprint of the part as modelled (before any turn). [mm]
+    bed_x_mm, bed_y_mm
+        Build plate. [mm]
+    n_copies
+        Copies to place (>= 1).
+    spacing_mm
+        Gap between copies. [mm]
+
+    Returns
+    -------
+    offsets_mm : numpy.ndarray
+        (n_copies, 2) positions of each copy's footprint minimum corner. [mm]
+    rotated : bool
+        Whether the footprint is turned 90° about Z (then its size is
+        ``(size_y_mm, size_x_mm)``).
+
+    Raises
+    ------
+    PlannerError
+        When ``n_copies`` copies do not fit the plate.
+
+    Examples
+    --------
+    >>> offsets, rotated = plate_layout(20.0, 20.0, 100.0, 50.0, 2)
+    >>> offsets.tolist(), rotated
+    ([[27.5, 15.0], [52.5, 15.0]], False)
+    """
+    capacity, turned = copies_per_plate(
+        size_x_mm, size_y_mm, bed_x_mm, bed_y_mm, spacing_mm
+    )
+    if not 1 <= n_copies <= int(capacity):
+        raise PlannerError(
+            f"plate layout: n_copies must be in [1, {int(capacity)}] for a "
+            f"{size_x_mm:g} x {size_y_mm:g} mm footprint on a {bed_x_mm:g} x "
+            f"{bed_y_mm:g} mm plate, got {n_copies!r}"
+        )
+    rotated = bool(turned)
+    px, py = (size_y_mm, size_x_mm) if rotated else (size_x_mm, size_y_mm)
+    per_row = math.floor((bed_x_mm + spacing_mm) / (px + spacing_mm) + _COUNT_EPS)
+    per_row = max(1, min(per_row, n_copies))
+    n_rows = -(-n_copies // per_row)
+    k = np.arange(n_copies)
+    width = per_row * px + (per_row - 1) * spacing_mm
+    depth = n_rows * py + (n_rows - 1) * spacing_mm
+    x0 = (bed_x_mm - width) / 2.0
+    y0 = (bed_y_mm - depth) / 2.0
+    offsets = np.column_stack(
+        (
+            x0 + (k % per_row) * (px + spacing_mm),
+            y0 + (k // per_row) * (py + spacing_mm),
+        )
+    )
+    return offsets, rotated
+
+
+@lru_cache(maxsize=EXACT_MAX_PLATES + 1)
+def _permutations(n: int) -> np.ndarray:
+    """All orders of ``n`` items, lexicographic, as an (n!, n) array."""
+    perms = np.array(list(itertools.permutations(range(n))), dtype=np.int64)
+    perms.setflags(write=False)
+    return perms.reshape(-1, n)
+
+
+def sequence_cost(
+    order: np.ndarray, processing_s: np.ndarray, due_s: np.ndarray, weight: np.ndarray
+) -> tuple[float, float]:
+    r"""Weighted tardiness and weighted completion time of one order.
+
+    The machine runs continuously from time 0 and all jobs are released then.
+
+    Parameters
+    ----------
+    order
+        Job indices in processing order.
+    processing_s
+        Processing time of each job. [s]
+    due_s
+        Due time of each job. [s]
+    weight
+        Weight (priority) of each job. [-]
+
+    Returns
+    -------
+    tuple of float
+        :math:`\sum_j w_j \max(0, C_j - d_j)` [s] and :math:`\sum_j w_j C_j` [s].
+
+    Examples
+    --------
+    >>> sequence_cost(np.array([1, 0]), np.array([2.0, 1.0]), np.array([2.0, 0.0]),
+    ...               np.array([1.0, 1.0]))
+    (2.0, 4.0)
+    """
+    order = np.asarray(order, dtype=np.int64)
+    completion = np.cumsum(processing_s[order])
+    w = weight[order]
+    tardiness = np.maximum(completion - due_s[order], 0.0)
+    return float(w @ tardiness), float(w @ completion)
+
+
+def sequence_plates(
+    processing_s: np.ndarray, due_s: np.ndarray, weight: np.ndarray
+) -> np.ndarray:
+    r"""Order of plates on one printer: least weighted tardiness, then completion.
+
+    Minimises :math:`\sum_j w_j \max(0, C_j - d_j)` on a continuous single machine
+    with all plates released at time 0, breaking ties by :math:`\sum_j w_j C_j`
+    (which is the weighted lateness :math:`\sum_j w_j (C_j - d_j)` up to a
+    constant). Up to :data:`EXACT_MAX_PLATES` plates every order is evaluated, so
+    the result is optimal. Above that, the better of EDD (due, then higher weight
+    first) and Smith's WSPT rule (:math:`p_j / w_j` ascending) is improved by
+    adjacent pairwise interchanges until none helps (a local optimum).
+
+    Parameters
+    ----------
+    processing_s
+        Processing time of each plate. [s]
+    due_s
+        Due time of each plate, from the schedule start. [s]
+    weight
+        Priority of each plate (> 0). [-]
+
+    Returns
+    -------
+    numpy.ndarray
+        Plate indices in processing order.
+
+    Examples
+    --------
+    >>> sequence_plates(np.array([3.0, 1.0]), np.array([3.0, 10.0]),
+    ...                 np.array([1.0, 1.0])).tolist()
+    [0, 1]
+    """
+    p = np.asarray(processing_s, dtype=float)
+    d = np.asarray(due_s, dtype=float)
+    w = np.asarray(weight, dtype=float)
+    n = p.shape[0]
+    # EDD order first, so that ties resolve towards earlier due dates.
+    edd = np.lexsort((np.arange(n), -w, d))
+    if n <= 1:
+        return edd
+    if n <= EXACT_MAX_PLATES:
+        perms = edd[_permutations(n)]
+        completion = np.cumsum(p[perms], axis=1)
+        wp = w[perms]
+        tardiness = (wp * np.maximum(completion - d[perms], 0.0)).sum(axis=1)
+        weighted_completion = (wp * completion).sum(axis=1)
+        scale = max(1.0, float(np.max(np.abs(tardiness))))
+        best = np.lexsort((weighted_completion, np.round(tardiness / scale, 9)))[0]
+        return perms[best].copy()
+    wspt = np.lexsort((d, p / w))
+    candidates = [edd, wspt]
+    costs = [sequence_cost(c, p, d, w) for c in candidates]
+    order = candidates[min(range(2), key=lambda i: costs[i])].copy()
+    return _adjacent_interchange(order, p, d, w)
+
+
+def _adjacent_interchange(
+    order: np.ndarray, p: np.ndarray, d: np.ndarray, w: np.ndarray
+) -> np.ndarray:
+    """Best-improvement descent over adjacent swaps (lexicographic cost)."""
+    n = order.shape[0]
+    tol = 1e-9 * (1.0 + float(np.sum(w * (p.sum() + np.abs(d)))))
+    for _ in range(20 * n + 100):
+        pa, pb = p[order[:-1]], p[order[1:]]
+        wa, wb = w[order[:-1]], w[order[1:]]
+        da, db = d[order[:-1]], d[order[1:]]
+        t0 = np.concatenate(([0.0], np.cumsum(p[order])[:-2]))
+        before = wa * np.maximum(t0 + pa - da, 0) + wb * np.maximum(
+            t0 + pa + pb - db, 0
+        )
+        after = wb * np.maximum(t0 + pb - db, 0) + wa * np.maximum(t0 + pa + pb - da, 0)
+        d_tardiness = after - before
+        d_completion = wa * pb - wb * pa
+        better = (d_tardiness < -tol) | (
+            (np.abs(d_tardiness) <= tol) & (d_completion < -tol)
+        )
+        if not better.any():
+            break
+        key_t = np.where(better, d_tardiness, np.inf)
+        i = int(np.lexsort((np.where(better, d_completion, np.inf), key_t))[0])
+        order[i], order[i + 1] = order[i + 1], order[i]
+    return order
+
+
+def _event_field(event: Any, name: str) -> Any:
+    return getattr(event, name, None)
+
+
+def _event_window_days(event: Any, horizon_days: float) -> tuple[float, float]:
+    """[start, end) of an event in days; no start = 0, no duration = to horizon."""
+    start = _event_field(event, "start_day")
+    start_day = 0.0 if start is None else float(start)
+    duration = _event_field(event, "duration_days")
+    end_day = horizon_days if duration is None else start_day + float(duration)
+    return start_day, max(end_day, start_day)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PrinterCalendar:
+    """When plates may start on one printer, in seconds from the queue start.
+
+    Availability rule: the printer's weekly hours are spread as one window a day,
+    ``hours_available_per_week / 7`` hours long, opening at 08:00 (continuous
+    when that is 24 h or more). **A plate may start only inside a window; once
+    started it runs to completion**, through the night if need be (prints run
+    unattended). A plate never overlaps a ``printer_down`` window
+    ``[start_day, start_day + duration_days)`` of its printer, and never starts
+    inside a ``material_shortage`` window of its material.
+
+    Attributes
+    ----------
+    phase_s
+        Seconds from midnight of the start date to the queue start. [s]
+    window_length_s
+        Length of the daily window (``inf`` when continuous). [s]
+    down_s
+        (k, 2) printer-down windows ``[a, b)``. [s]
+    shortage_s
+        Material (upper case, ``"*"`` for all) → (k, 2) shortage windows. [s]
+    """
+
+    printer_id: str
+    phase_s: float
+    window_length_s: float
+    down_s: np.ndarray
+    shortage_s: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+    @classmethod
+    def for_printer(
+        cls, printer: Printer, *, start: datetime, scenario: Any = None
+    ) -> PrinterCalendar:
+        """Calendar of ``printer`` from ``start`` under ``scenario`` (or none).
+
+        Raises
+        ------
+        PlannerError
+            When the printer has no available hours.
+        """
+        hours_per_day = printer.hours_available_per_week / 7.0
+        if not hours_per_day > 0:
+            raise PlannerError(
+                f"printer {printer.printer_id}: hours_available_per_week must be > 0 "
+                f"to schedule prints, got {printer.hours_available_per_week!r}"
+            )
+        window = (
+            math.inf
+            if hours_per_day >= HOURS_PER_DAY
+            else hours_per_day * SECONDS_PER_HOUR
+        )
+        midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
+        down: list[tuple[float, float]] = []
+        shortage: dict[str, list[tuple[float, float]]] = {}
+        events = () if scenario is None else tuple(scenario.events)
+        horizon = float(getattr(scenario, "horizon_days", 365) or 365)
+        for event in events:
+            kind = str(_event_field(event, "type"))
+            a, b = _event_window_days(event, horizon)
+            span = (a * SECONDS_PER_DAY, b * SECONDS_PER_DAY)
+            if kind == "printer_down":
+                target = _event_field(event, "printer_id")
+                if target is None or str(target) == printer.printer_id:
+                    down.append(span)
+            elif kind == "material_shortage":
+                material = _event_field(event, "material")
+                key = "*" if material is None else str(material).upper()
+                shortage.setdefault(key, []).append(span)
+        return cls(
+            printer_id=printer.printer_id,
+            phase_s=(start - midnight).total_seconds(),
+            window_length_s=window,
+            down_s=np.array(down, dtype=float).reshape(-1, 2),
+            shortage_s={k: np.array(v, dtype=float) for k, v in shortage.items()},
+        )
+
+    def open_at_or_after(self, t_s: float) -> float:
+        """Earliest time >= ``t_s`` inside a daily window. [s]"""
+        if math.isinf(self.window_length_s):
+            return t_s
+        open_s = WINDOW_OPEN_H * SECONDS_PER_HOUR
+        since_midnight = t_s + self.phase_s
+        day = math.floor((since_midnight - open_s) / SECONDS_PER_DAY)
+        window_start = day * SECONDS_PER_DAY + open_s
+        if since_midnight < window_start + self.window_length_s:
+            return t_s
+        return (day + 1) * SECONDS_PER_DAY + open_s - self.phase_s
+
+    def earliest_start(self, t_s: float, duration_s: float, material: str) -> float:
+        """Earliest allowed start >= ``t_s`` of a plate. [s]
+
+        Raises
+        ------
+        PlannerError
+            When the windows never leave room (cannot happen with finite windows).
+        """
+        blocks = [self.shortage_s.get(material.upper()), self.shortage_s.get("*")]
+        starts_blocked = np.concatenate(
+            [b for b in blocks if b is not None] + [np.empty((0, 2))]
+        )
+        s = t_s
+        for _ in range(2 * (len(starts_blocked) + len(self.down_s)) + 4):
+            s = self.open_at_or_after(s)
+            in_shortage = (starts_blocked[:, 0] <= s) & (s < starts_blocked[:, 1])
+            a, b = self.down_s[:, 0], self.down_s[:, 1]
+            overlaps_down = ((a < s + duration_s) | (a <= s)) & (s < b)
+            pushed = np.concatenate(
+                (starts_blocked[in_shortage, 1], self.down_s[overlaps_down, 1])
+            )
+            if pushed.size == 0:
+                return s
+            s = float(pushed.max())
+        raise PlannerError(
+            f"printer {self.printer_id}: no start found for a {duration_s:g} s plate "
+            f"of {material} after {t_s:g} s"
+        )
+
+
+def _outage_windows(part: Part, scenario: Any, horizon_days: float) -> np.ndarray:
+    """Merged supplier-outage windows [days] hitting ``part``, as (k, 2)."""
+    if scenario is None:
+        return np.empty((0, 2))
+    scenario_horizon = float(getattr(scenario, "horizon_days", 365) or 365)
+    windows = []
+    for event in scenario.events:
+        if str(_event_field(event, "type")) != "supplier_outage":
+            continue
+        filters = {
+            "supplier": part.supplier,
+            "supplier_region": part.supplier_region,
+            "criticality": str(part.criticality),
+            "part_id": part.part_id,
+        }
+        matches = all(
+            _event_field(event, name) is None
+            or str(_event_field(event, name)).casefold() == value.casefold()
+            for name, value in filters.items()
+        )
+        if matches:
+            a, b = _event_window_days(event, scenario_horizon)
+            if a < horizon_days and b > 0:
+                windows.append((max(a, 0.0), b))
+    if not windows:
+        return np.empty((0, 2))
+    spans = np.array(sorted(windows))
+    merged = [spans[0].tolist()]
+    for a, b in spans[1:]:
+        if a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return np.array(merged, dtype=float)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _PlateRows:
+    """Plates before scheduling, as aligned arrays."""
+
+    local: np.ndarray  # index into the printed parts
+    copies: np.ndarray
+    due_s: np.ndarray
+    risk: np.ndarray
+    kind: np.ndarray
+
+
+def _split_into_plates(
+    quantity: np.ndarray, capacity: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split per-row quantities into plates of at most ``capacity`` copies.
+
+    Returns the row of each plate, its copies, and the cumulative copies of its
+    row up to and including it.
+    """
+    n_plates = np.where(quantity > 0, -(-quantity // capacity), 0)
+    row = np.repeat(np.arange(quantity.shape[0]), n_plates)
+    first = np.cumsum(n_plates) - n_plates
+    k = np.arange(row.shape[0]) - np.repeat(first, n_plates)
+    copies = np.minimum(capacity[row], quantity[row] - k * capacity[row])
+    cumulative = np.minimum((k + 1) * capacity[row], quantity[row])
+    return row, copies, cumulative
+
+
+def build_queue(
+    plan: Any,
+    parts: Sequence[Part],
+    estimates: Mapping[tuple[str, str], Any],
+    printers: Sequence[Printer],
+    *,
+    start: datetime,
+    horizon_days: int = 90,
+    demand_per_year: np.ndarray | None = None,
+    scenario: Any = None,
+) -> PrintQueue:
+    r"""Print jobs, plates and schedule for the printed parts of a sourcing plan.
+
+    Jobs (all released at ``start``; :math:`\lambda` demand per year, :math:`r`
+    ``am_lifetime_ratio``, :math:`H` ``horizon_days``, :math:`S` base-stock level):
+
+    - ``print_stock``: an initial build of :math:`S - \text{on hand} -
+      \text{on order}` units when positive, due at start + its print time + 1 day
+      (vital), 7 days (essential) or 14 days (desirable); then
+      :math:`n = \lceil \lambda H / (365 r) \rceil` single-unit replenishment
+      prints, the k-th due at the expected k-th consumption,
+      :math:`\min(365 k r / \lambda, H)` days after start;
+    - ``print_on_demand``: the same :math:`n` single-unit prints;
+    - ``hybrid``: for each supplier outage of the scenario that hits the part and
+      starts within the horizon, an emergency build of the expected prints
+      during the outage, :math:`\lceil \lambda D / (365 r) \rceil` for a window of
+      :math:`D` days, due at the outage start + its print time + the urgency
+      slack; none without a scenario (random outages have no known window);
+    - ``buy_stock``: none.
+
+    A job larger than one plate is split into several (a later plate of an initial
+    or emergency build is due after the cumulative print time of the plates
+    before it). Priority: :func:`job_priority` with stock-out risk
+    :math:`1 + \min(1, (S - \text{on hand})^+ / S)` for an initial build,
+    :math:`1 + 1/\max(S, 1)` for a replenishment, and 2 for on-demand and
+    emergency prints (nothing is held for them).
+
+    Schedule: plates are ordered per printer by :func:`sequence_plates` (processing
+    times scaled by 24 h / daily window hours when the printer is not continuous)
+    and placed back to back in the printer's :class:`PrinterCalendar`: **a plate
+    may start only inside the printer's daily window (08:00, for
+    hours_available_per_week / 7 hours; continuous at 24 h or more) and then runs
+    to completion**; plates never overlap each other or a ``printer_down``
+    window, and never start inside a ``material_shortage`` window of their
+    material. Placement takes the plates in sequence order, except that among the
+    next :data:`PLACEMENT_LOOKAHEAD` plates the one that can start earliest goes
+    first (so a short plate fills the gap before a downtime and other materials
+    print during a shortage). Durations are rounded up to whole seconds.
+
+    Parameters
+    ----------
+    plan
+        Sourcing plan with arrays ``part_id``, ``mode``, ``printer_id`` (``""``
+        for none) and ``base_stock_level``.
+    parts
+        Catalog parts; every planned part must be among them.
+    estimates
+        Print estimates keyed by ``(part_id, printer_id)``, with ``file``,
+        ``print_time_s``, ``filament_g``, ``total_cost``, ``material`` and
+        ``bbox_x_mm``/``bbox_y_mm``/``bbox_z_mm``.
+    printers
+        The lab's printers.
+    start
+        Queue start, timezone-naive.
+    horizon_days
+        Days of demand covered by the queue (> 0). [days]
+    demand_per_year
+        Demand rate per planned part, aligned with ``plan.part_id``; default each
+        part's ``annual_demand`` (0 when ``None``). [1/year]
+    scenario
+        Scenario whose ``printer_down``, ``material_shortage`` and
+        ``supplier_outage`` events apply, or ``None``.
+
+    Returns
+    -------
+    PrintQueue
+        Jobs ordered by printer (in ``printers`` order) then sequence; warnings
+        for late plates and plates ending after the horizon.
+
+    Raises
+    ------
+    PlannerError
+        On a timezone-aware ``start``, a non-positive ``horizon_days``, misaligned
+        or negative ``demand_per_year``, an unknown mode, part or printer, a
+        printed part without printer or estimate, a part that does not fit its
+        printer or a material the printer does not run, or a printer with no
+        available hours.
+    """
+    if start.tzinfo is not None:
+        raise PlannerError(
+            f"print queue: start must be timezone-naive, got {start.isoformat()}"
+        )
+    if not (isinstance(horizon_days, int | np.integer) and horizon_days > 0):
+        raise PlannerError(
+            f"print queue: horizon_days must be an integer > 0, got {horizon_days!r}"
+        )
+    part_ids = np.asarray(plan.part_id).astype(str)
+    modes = np.asarray(plan.mode).astype(str)
+    printer_ids = np.asarray(plan.printer_id).astype(str)
+    base_stock = np.asarray(plan.base_stock_level, dtype=float)
+    n = part_ids.shape[0]
+    for name, arr in (("mode", modes), ("printer_id", printer_ids)):
+        if arr.shape != (n,):
+            raise PlannerError(
+                f"sourcing plan: {name} must have {n} entries like part_id, "
+                f"got shape {arr.shape}"
+            )
+    if base_stock.shape != (n,):
+        raise PlannerError(
+            f"sourcing plan: base_stock_level must have {n} entries like part_id, "
+            f"got shape {base_stock.shape}"
+        )
+    unknown = sorted(set(modes.tolist()) - set(_MODES))
+    if unknown:
+        raise PlannerError(
+            f"sourcing plan: mode must be one of {', '.join(_MODES)}, got {unknown[0]!r}"
+        )
+    by_id: dict[str, Part] = {p.part_id: p for p in parts}
+    printer_by_id = {p.printer_id: p for p in printers}
+    missing = [pid for pid in part_ids.tolist() if pid not in by_id]
+    if missing:
+        raise PlannerError(
+            f"sourcing plan: part {missing[0]} is not in the catalog parts given"
+        )
+    if demand_per_year is None:
+        rate = np.array(
+            [by_id[pid].annual_demand or 0.0 for pid in part_ids.tolist()], dtype=float
+        )
+    else:
+        rate = np.asarray(demand_per_year, dtype=float)
+        if rate.shape != (n,):
+            raise PlannerError(
+                f"print queue: demand_per_year must have {n} entries aligned with "
+                f"plan.part_id, got shape {rate.shape}"
+            )
+        bad = ~(np.isfinite(rate) & (rate >= 0))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise PlannerError(
+                f"part {part_ids[i]}: demand_per_year must be >= 0, got {rate[i]!r}"
+            )
+
+    printed = np.flatnonzero(
+        np.isin(modes, (_PRINT_STOCK, _PRINT_ON_DEMAND))
+        | ((modes == _HYBRID) & (printer_ids != ""))
+    )
+    hybrid_without_printer = np.flatnonzero((modes == _HYBRID) & (printer_ids == ""))
+    if scenario is not None and hybrid_without_printer.size:
+        # A hybrid part with no printer cannot get emergency prints; only an
+        # outage hitting it makes that a problem.
+        for i in hybrid_without_printer.tolist():
+            if _outage_windows(by_id[part_ids[i]], scenario, horizon_days).size:
+                raise PlannerError(
+                    f"part {part_ids[i]}: hybrid mode needs a printer_id for "
+                    "emergency prints during the scenario's outage, got ''"
+                )
+
+    # Gather the per-part scalars of the printed parts (records -> arrays).
+    rec_part: list[Part] = []
+    rec_est: list[Any] = []
+    rec_printer: list[Printer] = []
+    for i in printed.tolist():
+        pid, prid = part_ids[i], printer_ids[i]
+        part = by_id[pid]
+        if prid == "":
+            raise PlannerError(
+                f"part {pid}: mode {modes[i]} needs a printer_id, got ''"
+            )
+        if prid not in printer_by_id:
+            raise PlannerError(
+                f"part {pid}: printer_id must be one of "
+                f"{', '.join(printer_by_id) or '(no printers)'}, got {prid!r}"
+            )
+        printer = printer_by_id[prid]
+        est = estimates.get((pid, prid))
+        if est is None:
+            raise PlannerError(
+                f"part {pid}: no print estimate for printer {prid} "
+                f"(key ({pid!r}, {prid!r}) missing from estimates)"
+            )
+        size = (float(est.bbox_x_mm), float(est.bbox_y_mm), float(est.bbox_z_mm))
+        if not printer.fits(size):
+            raise PlannerError(
+                f"part {pid}: bounding box {size[0]:g} x {size[1]:g} x {size[2]:g} mm "
+                f"does not fit printer {prid} ({printer.build_x_mm:g} x "
+                f"{printer.build_y_mm:g} x {printer.build_z_mm:g} mm)"
+            )
+        if not printer.runs(str(est.material)):
+            raise PlannerError(
+                f"part {pid}: material must be one of printer {prid}'s "
+                f"{', '.join(printer.materials)}, got {est.material!r}"
+            )
+        rec_part.append(part)
+        rec_est.append(est)
+        rec_printer.append(printer)
+
+    m = len(rec_part)
+    g_rate = rate[printed]
+    g_mode = modes[printed]
+    g_s = base_stock[printed]
+    life = np.array([p.am_lifetime_ratio for p in rec_part], dtype=float)
+    on_hand = np.array([p.on_hand for p in rec_part], dtype=float)
+    on_order = np.array([p.on_order for p in rec_part], dtype=float)
+    crit = [p.criticality for p in rec_part]
+    crit_w = np.array([CRITICALITY_WEIGHT[c] for c in crit], dtype=float)
+    slack_s = np.array([URGENCY_DAYS[c] for c in crit], dtype=float) * SECONDS_PER_DAY
+    downtime = np.array([p.downtime_cost_per_day or 0.0 for p in rec_part], float)
+    unit_time_s = np.array([float(e.print_time_s) for e in rec_est], dtype=float)
+    bbox_x = np.array([float(e.bbox_x_mm) for e in rec_est], dtype=float)
+    bbox_y = np.array([float(e.bbox_y_mm) for e in rec_est], dtype=float)
+    bed_x = np.array([p.build_x_mm for p in rec_printer], dtype=float)
+    bed_y = np.array([p.build_y_mm for p in rec_printer], dtype=float)
+    capacity, _ = copies_per_plate(bbox_x, bbox_y, bed_x, bed_y)
+    print_rate = np.divide(g_rate, life, out=np.zeros(m), where=g_rate > 0)
+    horizon_s = horizon_days * SECONDS_PER_DAY
+    pieces: list[_PlateRows] = []
+
+    # Initial builds of print_stock parts up to S.
+    stock = g_mode == _PRINT_STOCK
+    shortfall = np.where(stock, np.ceil(g_s - on_hand - on_order - _COUNT_EPS), 0)
+    shortfall = np.maximum(shortfall, 0).astype(np.int64)
+    row, copies, cumulative = _split_into_plates(shortfall, capacity)
+    risk_initial = 1.0 + np.minimum(
+        1.0, np.maximum(g_s - on_hand, 0.0) / np.maximum(g_s, 1.0)
+    )
+    pieces.append(
+        _PlateRows(
+            local=row,
+            copies=copies,
+            due_s=cumulative * unit_time_s[row] + slack_s[row],
+            risk=risk_initial[row],
+            kind=np.full(row.shape, JobKind.INITIAL_BUILD.value),
+        )
+    )
+
+    # One single-unit print per expected consumption over the horizon.
+    consuming = stock | (g_mode == _PRINT_ON_DEMAND)
+    n_prints = np.where(
+        consuming, np.ceil(print_rate * horizon_days / DAYS_PER_YEAR - _COUNT_EPS), 0
+    )
+    n_prints = np.maximum(n_prints, 0).astype(np.int64)
+    row = np.repeat(np.arange(m), n_prints)
+    k = np.arange(row.shape[0]) - np.repeat(np.cumsum(n_prints) - n_prints, n_prints)
+    due_days = np.minimum(
+        (k + 1) * DAYS_PER_YEAR / np.where(print_rate[row] > 0, print_rate[row], 1.0),
+        horizon_days,
+    )
+    risk_repeat = np.where(
+        g_mode[row] == _PRINT_STOCK, 1.0 + 1.0 / np.maximum(g_s[row], 1.0), 2.0
+    )
+    pieces.append(
+        _PlateRows(
+            local=row,
+            copies=np.ones(row.shape, dtype=np.int64),
+            due_s=due_days * SECONDS_PER_DAY,
+            risk=risk_repeat,
+            kind=np.where(
+                g_mode[row] == _PRINT_STOCK,
+                JobKind.REPLENISHMENT.value,
+                JobKind.ON_DEMAND.value,
+            ),
+        )
+    )
+
+    # Emergency prints of hybrid parts during the scenario's outages.
+    hybrid_local = np.flatnonzero(g_mode == _HYBRID)
+    if scenario is not None and hybrid_local.size:
+        w_local, w_start, w_len = [], [], []
+        for j in hybrid_local.tolist():
+            windows = _outage_windows(rec_part[j], scenario, horizon_days)
+            w_local.extend([j] * len(windows))
+            w_start.extend(windows[:, 0].tolist())
+            w_len.extend((windows[:, 1] - windows[:, 0]).tolist())
+        w_local_a = np.array(w_local, dtype=np.int64)
+        w_start_a = np.array(w_start, dtype=float)
+        w_qty = np.ceil(
+            print_rate[w_local_a] * np.array(w_len, dtype=float) / DAYS_PER_YEAR
+            - _COUNT_EPS
+        )
+        w_qty = np.maximum(w_qty, 0).astype(np.int64)
+        wrow, copies, cumulative = _split_into_plates(w_qty, capacity[w_local_a])
+        local = w_local_a[wrow]
+        pieces.append(
+            _PlateRows(
+                local=local,
+                copies=copies,
+                due_s=w_start_a[wrow] * SECONDS_PER_DAY
+                + cumulative * unit_time_s[local]
+                + slack_s[local],
+                risk=np.full(local.shape, 2.0),
+                kind=np.full(local.shape, JobKind.EMERGENCY.value),
+            )
+        )
+
+    local = np.concatenate([pc.local for pc in pieces]).astype(np.int64)
+    copies = np.concatenate([pc.copies for pc in pieces]).astype(np.int64)
+    due_s = np.round(np.concatenate([pc.due_s for pc in pieces]))
+    risk = np.concatenate([pc.risk for pc in pieces])
+    kinds = np.concatenate([pc.kind for pc in pieces]).astype(str)
+    priority = job_priority(crit_w[local], downtime[local], risk)
+    plate_time_s = np.ceil(copies * unit_time_s[local] - _COUNT_EPS * copies)
+    plate_printer = np.array(
+        [rec_printer[j].printer_id for j in local.tolist()], dtype=object
+    )
+    plate_material = np.array([str(rec_est[j].material) for j in local.tolist()])
+
+    jobs: list[PrintJob] = []
+    warnings: list[str] = []
+    for printer in printers:
+        idx = np.flatnonzero(plate_printer == printer.printer_id)
+        if idx.size == 0:
+            continue
+        calendar = PrinterCalendar.for_printer(printer, start=start, scenario=scenario)
+        stretch = (
+            1.0
+            if math.isinf(calendar.window_length_s)
+            else SECONDS_PER_DAY / calendar.window_length_s
+        )
+        order = idx[
+            sequence_plates(plate_time_s[idx] * stretch, due_s[idx], priority[idx])
+        ]
+        starts, ends, placed = _place(calendar, order, plate_time_s, plate_material)
+        late = ends > due_s[placed]
+        if late.any():
+            worst = float(np.max(ends[late] - due_s[placed][late])) / SECONDS_PER_DAY
+            warnings.append(
+                f"printer {printer.printer_id}: {int(late.sum())} of {placed.size} "
+                f"plates finish after their due date (up to {worst:.1f} days late)"
+            )
+        beyond = ends > horizon_s
+        if beyond.any():
+            warnings.append(
+                f"printer {printer.printer_id}: {int(beyond.sum())} plates end after "
+                f"the {horizon_days}-day horizon (last ends on day "
+                f"{float(ends.max()) / SECONDS_PER_DAY:.1f})"
+            )
+        for seq, (plate, s, e) in enumerate(
+            zip(placed.tolist(), starts.tolist(), ends.tolist(), strict=True), start=1
+        ):
+            j = int(local[plate])
+            part, est = rec_part[j], rec_est[j]
+            q = int(copies[plate])
+            jobs.append(
+                PrintJob(
+                    job_id="",
+                    printer_id=printer.printer_id,
+                    plate_id=f"{printer.printer_id}-{seq:04d}",
+                    sequence=seq,
+                    part_id=part.part_id,
+                    quantity=q,
+                    material=str(est.material),
+                    stl_file=part.stl_file or str(est.file),
+                    print_time_s=q * float(est.print_time_s),
+                    filament_g=q * float(est.filament_g),
+                    cost=q * float(est.total_cost),
+                    earliest_start=start,
+                    due=start + timedelta(seconds=float(due_s[plate])),
+                    priority=float(priority[plate]),
+                    start=start + timedelta(seconds=s),
+                    end=start + timedelta(seconds=e),
+                    kind=JobKind(str(kinds[plate])),
+                )
+            )
+    numbered = tuple(
+        replace(job, job_id=f"J{i:05d}") for i, job in enumerate(jobs, start=1)
+    )
+    return PrintQueue(
+        jobs=numbered,
+        start=start,
+        horizon_days=int(horizon_days),
+        warnings=tuple(warnings),
+    )
+
+
+def _place(
+    calendar: PrinterCalendar,
+    order: np.ndarray,
+    duration_s: np.ndarray,
+    material: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Place plates back to back in ``order`` on one printer's calendar.
+
+    Among the next :data:`PLACEMENT_LOOKAHEAD` plates the one that can start
+    earliest goes next (ties: sequence order).
+
+    Returns start and end times [s] and the plate indices in placement order.
+    """
+    remaining = order.tolist()
+    starts, ends, placed = [], [], []
+    t = 0.0
+    while remaining:
+        window = remaining[:PLACEMENT_LOOKAHEAD]
+        options = [
+            calendar.earliest_start(t, float(duration_s[p]), str(material[p]))
+            for p in window
+        ]
+        pick = int(np.argmin(options))
+        plate = remaining.pop(pick)
+        s = options[pick]
+        t = s + float(duration_s[plate])
+        starts.append(s)
+        ends.append(t)
+        placed.append(plate)
+    return np.array(starts), np.array(ends), np.array(placed, dtype=np.int64)

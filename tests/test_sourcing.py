@@ -1,0 +1,850 @@
+"""Tests of planner.sourcing: option costs against hand calculations, the MILP
+against brute force, infeasibility explanations and the output rows.
+
+The demand, print-estimate and scenario records are stood in by small local
+dataclasses with the contract's field names: build_options only reads attributes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pulp
+import pytest
+from scipy import stats
+
+from planner import sourcing
+from planner.catalog import Criticality, Part
+from planner.errors import InfeasibleError, PlannerError, PlannerWarning
+from planner.policy import OutageProcess
+from planner.printers import Printer
+from planner.sourcing import (
+    MODES,
+    Mode,
+    ScenarioImpact,
+    SourcingOptions,
+    SourcingParams,
+    build_options,
+    build_sourcing_model,
+    options_under_scenarios,
+    solve_sourcing,
+    sourcing_table,
+    summary_dict,
+)
+
+BUY, PS, POD, HY = (MODES.index(m) for m in Mode)
+
+
+# ------------------------------------------------------------------ stand-ins
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Demand:
+    """Stand-in for planner.demand.DemandEstimate."""
+
+    demand_per_year: np.ndarray
+    variance_to_mean: np.ndarray
+    source: np.ndarray
+    method: np.ndarray
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Estimate:
+    """Stand-in for planner.slicing.PrintEstimate."""
+
+    print_time_s: float
+    total_cost: float
+    bbox_x_mm: float = 50.0
+    bbox_y_mm: float = 50.0
+    bbox_z_mm: float = 50.0
+    filament_g: float = 20.0
+    material_cost: float = 0.5
+    machine_cost: float = 1.0
+    material: str = "PETG"
+    printer_id: str = ""
+
+    @property
+    def print_time_h(self) -> float:
+        """Print time [h]."""
+        return self.print_time_s / 3600.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Disruption:
+    """Stand-in for planner.scenarios.PartDisruption."""
+
+    lead_time_factor: np.ndarray
+    demand_factor: np.ndarray
+    outage: OutageProcess
+    ride_through_days: np.ndarray
+
+
+def demand_of(rates) -> Demand:
+    """Poisson demand estimate with the given rates [units/year]."""
+    lam = np.asarray(rates, float)
+    n = lam.shape[0]
+    return Demand(
+        demand_per_year=lam,
+        variance_to_mean=np.ones(n),
+        source=np.full(n, "catalog"),
+        method=np.full(n, "poisson"),
+    )
+
+
+def printer(pid: str, size: float = 250.0, materials=("PETG", "PLA"), hours=40.0):
+    """A printer with a cubic build volume of ``size`` mm."""
+    return Printer(
+        printer_id=pid,
+        build_x_mm=size,
+        build_y_mm=size,
+        build_z_mm=size,
+        hourly_rate=1.0,
+        hours_available_per_week=hours,
+        materials=tuple(materials),
+    )
+
+
+def part(pid: str, **kw) -> Part:
+    """A printable part with the hand-calculation defaults, overridable."""
+    base = {
+        "part_id": pid,
+        "unit_cost": 100.0,
+        "annual_demand": 12.0,
+        "lead_time_days": 30.0,
+        "downtime_cost_per_day": 50.0,
+        "order_cost": 2.0,
+        "printable": True,
+        "am_lifetime_ratio": 0.5,
+        "am_qualification_cost": 300.0,
+        "post_process_hours": 0.5,
+    }
+    base.update(kw)
+    return Part(**base)
+
+
+def impact(n, *, demand_factor=1.0, rate=0.0, duration=0.0, ride=0.0, p=1.0, name="s"):
+    """A scenario impact with the same disruption for all ``n`` parts."""
+    return ScenarioImpact(
+        name=name,
+        probability=p,
+        horizon_days=365.0,
+        disruption=Disruption(
+            lead_time_factor=np.ones(n),
+            demand_factor=np.full(n, demand_factor),
+            outage=OutageProcess(
+                rate_per_year=np.full(n, rate),
+                duration_days=np.full(n, duration),
+                exponential=np.zeros(n, bool),
+            ),
+            ride_through_days=np.full(n, ride),
+        ),
+    )
+
+
+# ------------------------------------------- independent Poisson (mixture) maths
+
+GRID = np.arange(0, 400)
+
+
+def mix_pmf(means: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Pmf on GRID of a Poisson mixture."""
+    return (weights[:, None] * stats.poisson.pmf(GRID[None, :], means[:, None])).sum(0)
+
+
+def fill_of(s: int, pmf: np.ndarray) -> float:
+    """P(X <= s - 1)."""
+    return float(pmf[:s].sum())
+
+
+def ebo_of(s: int, pmf: np.ndarray) -> float:
+    """E[(X - s)+]."""
+    return float((np.maximum(GRID - s, 0) * pmf).sum())
+
+
+def level_of(pmf: np.ndarray, target: float, b: float, h_day: float) -> int:
+    """max(smallest S with fill >= target, smallest S with P(X <= S) >= b/(b+h))."""
+    cdf = np.cumsum(pmf)
+    s_fill = next(s for s in range(400) if fill_of(s, pmf) >= target)
+    s_cost = next(s for s in range(400) if cdf[s] >= b / (b + h_day))
+    return max(s_fill, s_cost)
+
+
+def poisson_pmf(mean: float) -> np.ndarray:
+    """Pmf on GRID of Poisson(mean)."""
+    return stats.poisson.pmf(GRID, mean)
+
+
+def outage_pmf(lam_day: float, lead: float, rate: float, dur: float, ride: float):
+    """Outstanding OEM orders: outage age uniform on [0, dur] w.p. 1-exp(-rate dur),
+    a known window of ``ride`` days for ride/365 of the time (midpoint rule)."""
+    k = 4000
+    p_out = 1.0 - math.exp(-rate / 365.0 * dur)
+    frac = ride / 365.0
+    ages = (np.arange(k) + 0.5) / k
+    means = np.concatenate(
+        [
+            [lam_day * lead],
+            lam_day * (lead + ages * dur),
+            lam_day * (lead + ages * ride),
+        ]
+    )
+    weights = np.concatenate(
+        [
+            [(1 - p_out) * (1 - frac)],
+            np.full(k, p_out * (1 - frac) / k),
+            np.full(k, frac / k),
+        ]
+    )
+    return mix_pmf(means, weights), p_out
+
+
+# --------------------------------------------------------------- option costs
+
+
+def hand_case(outage_rate=0.0, outage_days=0.0, ride=0.0):
+    """Options for the one hand-worked part on one printer (P1, 40 h/week)."""
+    parts = [part("A-1")]
+    est = {("A-1", "P1"): Estimate(print_time_s=7200.0, total_cost=8.0)}
+    params = SourcingParams()
+    opts = options_under_scenarios(
+        parts,
+        demand_of([12.0]),
+        est,
+        [printer("P1")],
+        params,
+        impacts=[impact(1, rate=outage_rate, duration=outage_days, ride=ride)],
+    )
+    return opts
+
+
+@pytest.mark.parametrize(
+    ("rate", "dur", "ride"), [(0.0, 0.0, 0.0), (2.0, 20.0, 0.0), (1.0, 15.0, 30.0)]
+)
+def test_buy_stock_cost_matches_hand_calculation(rate, dur, ride):
+    """buy_stock: S, purchase + ordering + holding + downtime under outages and a
+    ride-through window, against an independent midpoint-rule mixture."""
+    opts = hand_case(rate, dur, ride)
+    lam, lead, c, hr, b, k = 12.0, 30.0, 100.0, 0.25, 50.0, 2.0
+    pmf, _ = outage_pmf(lam / 365, lead, rate, dur, ride)
+    s = level_of(pmf, 0.95, b, c * hr / 365)
+    if ride > 0:  # the fill-rate floor must also hold at the window's worst moment
+        s = max(
+            s, level_of(poisson_pmf(lam / 365 * (lead + ride)), 0.95, b, c * hr / 365)
+        )
+    ebo = ebo_of(s, pmf)
+    mean_x = float((GRID * pmf).sum())
+    cost = lam * c + k * lam + (s - mean_x + ebo) * c * hr + b * 365 * ebo
+    assert opts.base_stock_level[0, BUY] == s
+    # tolerance: 24-node Gauss quadrature vs a 4000-point midpoint rule
+    assert opts.cost[0, BUY] == pytest.approx(cost, rel=1e-5)
+    assert opts.investment[0, BUY] == pytest.approx(s * c)
+    assert opts.printer_hours[0, BUY] == 0.0
+    assert opts.fill_rate[0, BUY] == pytest.approx(fill_of(s, pmf), abs=1e-5)
+
+
+def test_print_options_match_hand_calculation():
+    """print_stock and print_on_demand: c_p, L_p with the M/M/1 wait, S, costs and
+    hours by hand (supplier outages must not change them)."""
+    opts = hand_case(2.0, 20.0)
+    c_p = 8.0 + 0.5 * 40.0
+    lam_p = 12.0 / 0.5
+    t = 2.0
+    lead_p = (0.7 / 0.3 * t + t + 0.5) / (40.0 / 7.0)
+    mu = lam_p * lead_p / 365
+    b, hr, qual = 50.0, 0.25, 300.0 / 3.0
+    assert opts.print_unit_cost[0, 0] == pytest.approx(c_p)
+    assert opts.print_lead_time_days[0, 0] == pytest.approx(lead_p)
+    assert opts.print_time_h[0, 0] == pytest.approx(t)
+    pmf = poisson_pmf(mu)
+    s = level_of(pmf, 0.95, b, c_p * hr / 365)
+    ebo = ebo_of(s, pmf)
+    cost_ps = lam_p * c_p + (s - mu + ebo) * c_p * hr + b * 365 * ebo + qual
+    assert opts.base_stock_level[0, PS] == s
+    assert opts.cost[0, PS] == pytest.approx(cost_ps, rel=1e-9)
+    assert opts.investment[0, PS] == pytest.approx(s * c_p)
+    assert opts.printer_hours[0, PS] == pytest.approx(lam_p * t)
+    cost_pod = lam_p * c_p + b * 365 * mu + qual
+    assert opts.cost[0, POD] == pytest.approx(cost_pod, rel=1e-12)
+    assert opts.base_stock_level[0, POD] == 0
+    assert opts.fill_rate[0, POD] == 0.0
+    assert opts.investment[0, POD] == 0.0
+    assert opts.printer_hours[0, POD] == pytest.approx(lam_p * t)
+    assert opts.best_printer[0] == 0
+
+
+@pytest.mark.parametrize(("rate", "dur", "ride"), [(2.0, 20.0, 0.0), (0.0, 0.0, 30.0)])
+def test_hybrid_cost_matches_hand_calculation(rate, dur, ride):
+    """hybrid: OEM stock at the normal S, the outage share of demand (outage
+    probability + window/horizon) printed, downtime of the normal S."""
+    opts = hand_case(rate, dur, ride)
+    lam, lead, c, hr, b, k = 12.0, 30.0, 100.0, 0.25, 50.0, 2.0
+    c_p, t, qual = 28.0, 2.0, 100.0
+    p_out = 1.0 - math.exp(-rate / 365 * dur) + ride / 365
+    pmf = poisson_pmf(lam * lead / 365)
+    s = level_of(pmf, 0.95, b, c * hr / 365)
+    ebo = ebo_of(s, pmf)
+    printed = lam * p_out / 0.5
+    cost = (
+        lam * (1 - p_out) * (c + k)
+        + (s - lam * lead / 365 + ebo) * c * hr
+        + b * 365 * ebo
+        + printed * c_p
+        + qual
+    )
+    assert opts.base_stock_level[0, HY] == s
+    assert opts.cost[0, HY] == pytest.approx(cost, rel=1e-9)
+    assert opts.printer_hours[0, HY] == pytest.approx(printed * t)
+    assert opts.investment[0, HY] == pytest.approx(s * c)
+    assert opts.base_stock_level[0, HY] <= opts.base_stock_level[0, BUY]
+
+
+def test_hybrid_without_outages_is_buy_plus_qualification():
+    """With no outage, hybrid prints nothing: buy at the normal S + qualification."""
+    opts = hand_case()
+    assert opts.cost[0, HY] == pytest.approx(opts.cost[0, BUY] + 100.0)
+    assert opts.printer_hours[0, HY] == 0.0
+
+
+def test_scenarios_size_for_the_worst_and_weight_costs():
+    """S per option is the max over scenarios; cost is the normalised
+    probability-weighted cost at that S (weights 1 and 3 -> 0.25, 0.75)."""
+    parts = [part("A-1")]
+    est = {("A-1", "P1"): Estimate(print_time_s=7200.0, total_cost=8.0)}
+    args = (parts, demand_of([12.0]), est, [printer("P1")], SourcingParams())
+    low = impact(1, demand_factor=1.0, p=1.0, name="low")
+    high = impact(1, demand_factor=3.0, p=3.0, name="high")
+    single_low = options_under_scenarios(*args, impacts=[low])
+    single_high = options_under_scenarios(*args, impacts=[high])
+    both = options_under_scenarios(*args, impacts=[low, high])
+    for k in (BUY, PS, HY):
+        expected = max(
+            single_low.base_stock_level[0, k], single_high.base_stock_level[0, k]
+        )
+        assert both.base_stock_level[0, k] == expected
+    assert both.cost[0, POD] == pytest.approx(
+        0.25 * single_low.cost[0, POD] + 0.75 * single_high.cost[0, POD]
+    )
+    s = both.base_stock_level[0, BUY]
+    c, hr, b, k = 100.0, 0.25, 50.0, 2.0
+    expected = 0.0
+    for w, lam in ((0.25, 12.0), (0.75, 36.0)):
+        pmf = poisson_pmf(lam * 30 / 365)
+        ebo = ebo_of(s, pmf)
+        expected += w * (
+            lam * (c + k) + (s - lam * 30 / 365 + ebo) * c * hr + b * 365 * ebo
+        )
+    assert both.cost[0, BUY] == pytest.approx(expected, rel=1e-9)
+
+
+def test_no_scenarios_is_the_undisrupted_baseline():
+    """build_options with no scenarios equals one impact with no disruption."""
+    parts = [part("A-1"), part("B-2", unit_cost=40.0)]
+    est = {
+        (p.part_id, "P1"): Estimate(print_time_s=3600.0, total_cost=5.0) for p in parts
+    }
+    args = (parts, demand_of([12.0, 3.0]), est, [printer("P1")], SourcingParams())
+    a = build_options(*args)
+    b = options_under_scenarios(*args, impacts=[impact(2)])
+    np.testing.assert_allclose(a.cost, b.cost)
+    np.testing.assert_array_equal(a.base_stock_level, b.base_stock_level)
+
+
+def test_build_options_reads_real_scenarios():
+    """A random_outages scenario for region EU raises the just-in-case stock and
+    makes hybrid print only for the EU part, as options_under_scenarios with the
+    scenario module's own part_disruption gives."""
+    from planner.scenarios import Event, EventType, Scenario, part_disruption
+
+    parts = [
+        part(pid, supplier_region=pid[:2], downtime_cost_per_day=None)
+        for pid in ("EU-1", "US-1")
+    ]
+    est = {
+        (p.part_id, "P1"): Estimate(print_time_s=3600.0, total_cost=5.0) for p in parts
+    }
+    scenario = Scenario(
+        name="EU outages",
+        events=(
+            Event(
+                type=EventType.RANDOM_OUTAGES,
+                supplier_region="EU",
+                rate_per_year=2.0,
+                duration_days=60.0,
+            ),
+        ),
+    )
+    args = (parts, demand_of([50.0, 50.0]), est, [printer("P1")], SourcingParams())
+    opts = build_options(*args, scenarios=[scenario])
+    direct = options_under_scenarios(
+        *args,
+        impacts=[
+            ScenarioImpact(
+                name=scenario.name,
+                probability=1.0,
+                horizon_days=float(scenario.horizon_days),
+                disruption=part_disruption(parts, scenario),
+            )
+        ],
+    )
+    np.testing.assert_allclose(opts.cost, direct.cost)
+    assert opts.base_stock_level[0, BUY] > opts.base_stock_level[1, BUY]
+    assert opts.printer_hours[0, HY] > 0.0
+    assert opts.printer_hours[1, HY] == 0.0
+
+
+# ------------------------------------------------------------- feasibility
+
+
+def test_non_printable_parts_never_get_printing_modes():
+    """Not printable, no estimate, or no printer running the material: printing
+    modes are nan with a reason, and the plan buys even when printing is cheap."""
+    parts = [
+        part("NP", printable=False),
+        part("NOEST"),
+        part("PA", am_material="PA12"),
+        part("OK"),
+    ]
+    est = {
+        (pid, "P1"): Estimate(print_time_s=600.0, total_cost=0.1)
+        for pid in ("NP", "PA", "OK")
+    }
+    pr = [printer("P1", materials=("PETG",))]
+    opts = build_options(parts, demand_of([50.0] * 4), est, pr, SourcingParams())
+    assert np.all(np.isnan(opts.cost[:3, 1:]))
+    assert np.all(np.isfinite(opts.cost[3, 1:]))
+    assert list(opts.infeasible_reason[:3, PS]) == [
+        "not printable",
+        "no print estimate",
+        "no printer runs PA12",
+    ]
+    assert np.array_equal(opts.best_printer, [-1, -1, -1, 0])
+    plan = solve_sourcing(opts, pr, SourcingParams())
+    assert list(plan.mode[:3]) == ["buy_stock"] * 3
+    assert list(plan.printer_id[:3]) == [""] * 3
+    assert plan.mode[3] != "buy_stock"
+    assert "no printing option (not printable)" in plan.reason[0]
+
+
+def test_parts_fitting_only_p3_only_get_p3():
+    """A part too big for P1 and P2 is priced and planned only on P3, even when P1
+    would be cheaper; a small part may use any printer."""
+    parts = [part("BIG"), part("SMALL")]
+    pr = [printer("P1", 200), printer("P2", 250), printer("P3", 500)]
+    est = {}
+    for j, p in enumerate(pr):
+        est[("BIG", p.printer_id)] = Estimate(
+            print_time_s=3600.0, total_cost=1.0 + j, bbox_x_mm=300, bbox_y_mm=120
+        )
+        est[("SMALL", p.printer_id)] = Estimate(print_time_s=3600.0, total_cost=1.0 + j)
+    opts = build_options(parts, demand_of([40.0, 40.0]), est, pr, SourcingParams())
+    assert np.all(np.isnan(opts.cost_by_printer[0, 1:, :2]))
+    assert np.all(np.isfinite(opts.cost_by_printer[0, 1:, 2]))
+    assert opts.best_printer.tolist() == [2, 0]
+    plan = solve_sourcing(opts, pr, SourcingParams())
+    assert plan.mode[0] != "buy_stock"
+    assert plan.printer_id[0] == "P3"
+
+
+def test_print_on_demand_needs_downtime_cost_and_non_vital():
+    """print_on_demand is infeasible without downtime_cost_per_day or for V parts."""
+    parts = [
+        part("NOB", downtime_cost_per_day=None),
+        part("VITAL", criticality=Criticality.VITAL),
+        part("OK"),
+    ]
+    est = {
+        (p.part_id, "P1"): Estimate(print_time_s=3600.0, total_cost=5.0) for p in parts
+    }
+    opts = build_options(
+        parts, demand_of([5.0] * 3), est, [printer("P1")], SourcingParams()
+    )
+    assert np.isnan(opts.cost[0, POD])
+    assert np.isnan(opts.cost[1, POD])
+    assert np.isfinite(opts.cost[2, POD])
+    assert np.all(np.isfinite(opts.cost[:, [PS, HY]]))
+    assert opts.infeasible_reason[0, POD] == "needs a downtime_cost_per_day"
+    assert opts.infeasible_reason[1, POD] == "not allowed for vital (V) parts"
+
+
+def test_bad_inputs_raise():
+    """Misaligned demand, bad probabilities, bad params and a missing printer raise
+    PlannerError naming the field."""
+    parts = [part("A")]
+    with pytest.raises(PlannerError, match="demand_per_year"):
+        build_options(parts, demand_of([1.0, 2.0]), {}, [], SourcingParams())
+    with pytest.raises(PlannerError, match="probabilities"):
+        options_under_scenarios(
+            parts,
+            demand_of([1.0]),
+            {},
+            [],
+            SourcingParams(),
+            impacts=[impact(1, p=0.0)],
+        )
+    with pytest.raises(PlannerError, match="max_utilisation_frac"):
+        SourcingParams(max_utilisation_frac=1.0)
+    with pytest.raises(PlannerError, match="budget"):
+        SourcingParams(budget=-1.0)
+    with pytest.raises(PlannerError, match="solver"):
+        SourcingParams(solver="gurobi")
+    assert SourcingParams(solver="CBC").solver == sourcing.Solver.CBC
+    est = {("A", "P1"): Estimate(print_time_s=3600.0, total_cost=5.0)}
+    opts = build_options(
+        parts, demand_of([1.0]), est, [printer("P1")], SourcingParams()
+    )
+    with pytest.raises(PlannerError, match="P1"):
+        solve_sourcing(opts, [printer("P9")], SourcingParams())
+    with pytest.raises(PlannerError, match="cost_by_printer"):
+        SourcingOptions.from_arrays(
+            part_id=["A"],
+            printer_id=["P1"],
+            buy_cost=np.ones(1),
+            buy_investment=np.ones(1),
+            cost_by_printer=np.ones((1, 3, 1)),
+            printer_hours_by_printer=np.ones((1, 4, 1)),
+            investment_by_printer=np.ones((1, 4, 1)),
+            print_unit_cost=np.ones((1, 1)),
+        )
+
+
+# ------------------------------------------------------------ MILP vs brute force
+
+PRINTERS_2 = [printer("P1", hours=10.0), printer("P2", hours=20.0)]
+CAP_2 = np.array([p.hours_available_per_year * 0.7 for p in PRINTERS_2])
+
+
+def random_options(rng: np.random.Generator, n: int) -> SourcingOptions:
+    """Random options: buy always feasible and investment-heavy; printing options
+    on 2 printers feasible at random, cheaper to hold but using printer hours."""
+    m = 2
+    while True:
+        cost = np.full((n, 4, m), np.nan)
+        hours = np.full((n, 4, m), np.nan)
+        inv = np.full((n, 4, m), np.nan)
+        mask = rng.random((n, 3, m)) < 0.4
+        cost[:, 1:][mask] = rng.uniform(30, 120, mask.sum())
+        hours[:, 1:][mask] = rng.uniform(20, 200, mask.sum())
+        inv[:, 1:][mask] = rng.uniform(0, 300, mask.sum())
+        counts = 1 + mask.reshape(n, -1).sum(axis=1)
+        if np.prod(counts) <= 60_000:
+            break
+    return SourcingOptions.from_arrays(
+        part_id=[f"R-{i}" for i in range(n)],
+        printer_id=["P1", "P2"],
+        buy_cost=rng.uniform(80, 160, n),
+        buy_investment=rng.uniform(300, 900, n),
+        cost_by_printer=cost,
+        printer_hours_by_printer=hours,
+        investment_by_printer=inv,
+        print_unit_cost=rng.uniform(1, 10, (n, m)),
+    )
+
+
+def enumerate_plans(opts: SourcingOptions, cap: np.ndarray):
+    """Every combination of one option per part: total cost, total investment and
+    whether it fits the printers' capacity (numpy over combinations)."""
+    per_part = []
+    for i in range(opts.n_parts):
+        rows = [(opts.cost[i, BUY], opts.investment[i, BUY], -1, 0.0)]
+        for k, j in itertools.product(range(1, 4), range(len(opts.printer_id))):
+            if np.isfinite(opts.cost_by_printer[i, k, j]):
+                rows.append(
+                    (
+                        opts.cost_by_printer[i, k, j],
+                        opts.investment_by_printer[i, k, j],
+                        j,
+                        opts.printer_hours_by_printer[i, k, j],
+                    )
+                )
+        per_part.append(np.array(rows))
+    grids = np.indices([len(r) for r in per_part]).reshape(opts.n_parts, -1)
+    picked = [per_part[i][grids[i]] for i in range(opts.n_parts)]
+    total_cost = sum(p[:, 0] for p in picked)
+    total_inv = sum(p[:, 1] for p in picked)
+    fits = np.ones(grids.shape[1], bool)
+    for j in range(len(cap)):
+        used = sum(np.where(p[:, 2] == j, p[:, 3], 0.0) for p in picked)
+        fits &= used <= cap[j] + 1e-9
+    return total_cost, total_inv, fits
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_milp_equals_brute_force(solver, rng):
+    """On random cases of 3-8 parts and 2 printers, with capacity and budget set to
+    bind, the MILP optimum equals brute force over all combinations; a budget below
+    the least investment raises InfeasibleError."""
+    n_binding = 0
+    for case in range(10):
+        n = 3 + case % 6
+        opts = random_options(rng, n)
+        cap = CAP_2 * rng.uniform(0.15, 0.35)
+        printers = [
+            printer("P1", hours=10.0 * cap[0] / CAP_2[0]),
+            printer("P2", hours=20.0 * cap[1] / CAP_2[1]),
+        ]
+        cost, inv, fits = enumerate_plans(opts, cap)
+        least_inv = inv[fits].min()
+        capped_best_inv = inv[fits][np.argmin(cost[fits])]
+        if case == 9:  # a budget no plan meets
+            params = SourcingParams(budget=0.9 * least_inv, solver=solver)
+            with pytest.raises(InfeasibleError, match="budget"):
+                solve_sourcing(opts, printers, params)
+            continue
+        budget = float(
+            least_inv + rng.uniform(0.0, 0.8) * (capped_best_inv - least_inv)
+        )
+        ok = fits & (inv <= budget + 1e-9)
+        best = cost[ok].min()
+        params = SourcingParams(budget=budget, solver=solver, gap_rel=0.0)
+        plan = solve_sourcing(opts, printers, params)
+        assert plan.objective == pytest.approx(best, rel=1e-9, abs=1e-4)
+        assert plan.total_investment <= budget + 1e-6
+        for u, c in zip(plan.printer_usage, cap, strict=True):
+            assert u["used_hours"] <= c + 1e-6
+            assert u["capacity_hours"] == pytest.approx(c)
+        n_binding += best > cost.min() + 1e-6
+    assert n_binding >= 6  # the constraints really cut off the unconstrained optimum
+
+
+def test_budget_infeasible_names_budget_and_shortfall():
+    """A budget below the least investment of any plan within capacity raises
+    InfeasibleError naming the budget, the shortfall and the least investment, and
+    the printer hours a budget-keeping plan would lack."""
+    cost = np.full((2, 4, 1), np.nan)
+    hours = np.full((2, 4, 1), np.nan)
+    inv = np.full((2, 4, 1), np.nan)
+    cost[:, PS, 0] = [90.0, 90.0]
+    hours[:, PS, 0] = [1000.0, 1000.0]
+    inv[:, PS, 0] = [2000.0, 3000.0]
+    opts = SourcingOptions.from_arrays(
+        part_id=["A", "B"],
+        printer_id=["P1"],
+        buy_cost=np.array([100.0, 100.0]),
+        buy_investment=np.array([5000.0, 6120.0]),
+        cost_by_printer=cost,
+        printer_hours_by_printer=hours,
+        investment_by_printer=inv,
+        print_unit_cost=np.ones((2, 1)),
+    )
+    pr = [printer("P1", hours=40.0)]  # 40 * 365/7 * 0.7 = 1,460 h/year usable
+    with pytest.raises(InfeasibleError) as err:
+        solve_sourcing(opts, pr, SourcingParams(budget=4000.0))
+    msg = str(err.value)
+    # least investment within capacity: print B, buy A = 5,000 + 3,000 = 8,000
+    assert (
+        "investment budget 4,000 is 4,000 short of the cheapest feasible plan (8,000)"
+        in msg
+    )
+    assert err.value.status == "Infeasible"
+    with pytest.raises(InfeasibleError) as err:
+        solve_sourcing(opts, pr, SourcingParams(budget=5000.0))
+    msg = str(err.value)
+    assert "investment budget 5,000 is 3,000 short" in msg
+    # within 5,000 both parts print: 2,000 h against 1,460 h usable
+    assert "printer P1 capacity is short by 540 h/year" in msg
+
+
+def test_capacity_infeasible_names_printer():
+    """Parts that can only be printed and need more hours than a printer has
+    raise InfeasibleError naming that printer and the hours missing."""
+    cost = np.full((2, 4, 2), np.nan)
+    hours = np.full((2, 4, 2), np.nan)
+    inv = np.zeros((2, 4, 2))
+    cost[:, POD, 1] = [10.0, 10.0]
+    hours[:, POD, 1] = [600.0, 500.0]
+    opts = SourcingOptions.from_arrays(
+        part_id=["A", "B"],
+        printer_id=["P1", "P2"],
+        buy_cost=np.array([np.nan, np.nan]),
+        buy_investment=np.array([np.nan, np.nan]),
+        cost_by_printer=cost,
+        printer_hours_by_printer=hours,
+        investment_by_printer=inv,
+        print_unit_cost=np.ones((2, 2)),
+    )
+    pr = [printer("P1"), printer("P2", hours=20.0)]  # P2: 730 h/year usable
+    with pytest.raises(
+        InfeasibleError, match=r"printer P2 capacity is short by 370 h/year"
+    ):
+        solve_sourcing(opts, pr, SourcingParams())
+
+
+def test_part_without_any_option_raises():
+    """A part with no feasible option at all cannot be planned."""
+    opts = SourcingOptions.from_arrays(
+        part_id=["A"],
+        printer_id=[],
+        buy_cost=np.array([np.nan]),
+        buy_investment=np.array([np.nan]),
+        cost_by_printer=np.zeros((1, 4, 0)),
+        printer_hours_by_printer=np.zeros((1, 4, 0)),
+        investment_by_printer=np.zeros((1, 4, 0)),
+        print_unit_cost=np.zeros((1, 0)),
+    )
+    with pytest.raises(InfeasibleError, match="no feasible sourcing option"):
+        solve_sourcing(opts, [], SourcingParams())
+
+
+def test_time_limit_incumbent_warns(monkeypatch):
+    """A feasible plan stopped by the time limit comes back with a PlannerWarning
+    and status 'Feasible' (solution status patched to 'integer feasible')."""
+    real_run = sourcing._run
+
+    def stopped(model, params):
+        status, _, seconds = real_run(model, params)
+        return status, pulp.LpSolutionIntegerFeasible, seconds
+
+    monkeypatch.setattr(sourcing, "_run", stopped)
+    opts = random_options(np.random.default_rng(1), 3)
+    with pytest.warns(PlannerWarning, match="time limit"):
+        plan = solve_sourcing(opts, PRINTERS_2, SourcingParams())
+    assert plan.status == "Feasible"
+
+
+def test_solver_stop_without_plan_raises(monkeypatch):
+    """A solver that stops without any plan raises InfeasibleError saying so."""
+    monkeypatch.setattr(sourcing, "_run", lambda model, params: ("Not Solved", 0, 1.0))
+    opts = random_options(np.random.default_rng(2), 3)
+    with pytest.raises(
+        InfeasibleError, match="stopped with status 'Not Solved'"
+    ) as err:
+        solve_sourcing(opts, PRINTERS_2, SourcingParams())
+    assert err.value.status == "Not Solved"
+
+
+# ------------------------------------------------------------ reasons and outputs
+
+
+def two_part_options(hours_each: float, inv_print: float = 0.0) -> SourcingOptions:
+    """Two parts, cheaper to print on P1 (each using ``hours_each`` h/year)."""
+    cost = np.full((2, 4, 1), np.nan)
+    cost[:, PS, 0] = [60.0, 70.0]
+    return SourcingOptions.from_arrays(
+        part_id=["A", "B"],
+        printer_id=["P1"],
+        buy_cost=np.array([100.0, 100.0]),
+        buy_investment=np.array([100.0, 100.0]),
+        cost_by_printer=cost,
+        printer_hours_by_printer=np.full((2, 4, 1), hours_each),
+        investment_by_printer=np.full((2, 4, 1), inv_print),
+        print_unit_cost=np.ones((2, 1)),
+    )
+
+
+def test_reason_names_capacity_that_forced_a_choice():
+    """When capacity lets only one part print, the other's reason says which
+    printer's capacity ruled out its cheaper option; the sums add up."""
+    pr = [printer("P1", hours=40.0)]  # 1,460 h/year usable
+    plan = solve_sourcing(two_part_options(1000.0), pr, SourcingParams())
+    assert list(plan.mode) == ["print_stock", "buy_stock"]
+    assert (
+        plan.reason[0] == "print_stock on P1: €60/yr vs buy_stock €100/yr (saves €40)"
+    )
+    assert plan.reason[1] == (
+        "buy_stock: €100/yr; printer P1 capacity ruled out print_stock on P1 (€70/yr)"
+    )
+    assert plan.objective == pytest.approx(160.0)
+    assert plan.baseline_cost == pytest.approx(200.0)
+    assert plan.printer_usage == [
+        {
+            "printer_id": "P1",
+            "capacity_hours": pytest.approx(1460.0),
+            "used_hours": 1000.0,
+        }
+    ]
+
+
+def test_reason_names_budget_that_forced_a_choice():
+    """A budget that allows one stocked part only: the other part's reason names
+    the investment budget."""
+    cost = np.full((2, 4, 1), np.nan)
+    cost[:, PS, 0] = [60.0, 60.0]
+    cost[:, POD, 0] = [150.0, 90.0]
+    inv = np.full((2, 4, 1), 0.0)
+    inv[:, PS, 0] = [50.0, 50.0]
+    opts = SourcingOptions.from_arrays(
+        part_id=["A", "B"],
+        printer_id=["P1"],
+        buy_cost=np.array([100.0, 100.0]),
+        buy_investment=np.array([400.0, 400.0]),
+        cost_by_printer=cost,
+        printer_hours_by_printer=np.full((2, 4, 1), 10.0),
+        investment_by_printer=inv,
+        print_unit_cost=np.ones((2, 1)),
+    )
+    plan = solve_sourcing(opts, [printer("P1")], SourcingParams(budget=50.0))
+    assert list(plan.mode) == ["print_stock", "print_on_demand"]
+    assert (
+        "the investment budget 50 ruled out print_stock on P1 (€60/yr)"
+        in plan.reason[1]
+    )
+
+
+def test_sourcing_table_and_summary():
+    """sourcing.csv rows carry the DESIGN columns (None where infeasible) and the
+    summary is JSON-ready with the DESIGN keys and mode counts."""
+    parts = [part("NP", printable=False), part("OK")]
+    est = {("OK", "P1"): Estimate(print_time_s=3600.0, total_cost=2.0)}
+    pr = [printer("P1")]
+    opts = build_options(parts, demand_of([10.0, 10.0]), est, pr, SourcingParams())
+    plan = solve_sourcing(opts, pr, SourcingParams(budget=1e6))
+    rows = sourcing_table(plan, opts)
+    expected = ["part_id", "mode", "printer_id", "reason"] + [
+        f"{fig}_{m.value}"
+        for fig in ("cost", "printer_hours", "investment")
+        for m in MODES
+    ]
+    assert list(rows[0]) == expected
+    assert rows[0]["cost_print_stock"] is None
+    assert rows[0]["investment_hybrid"] is None
+    assert rows[0]["cost_buy_stock"] == pytest.approx(opts.cost[0, BUY])
+    assert all(rows[1][f"cost_{m.value}"] is not None for m in MODES)
+    chosen = rows[1]["mode"]
+    assert rows[1][f"cost_{chosen}"] == pytest.approx(plan.cost[1])
+    summary = summary_dict(plan)
+    json.dumps(summary)
+    assert summary["budget"] == 1e6
+    assert summary["baseline_cost"] == pytest.approx(opts.cost[:, BUY].sum())
+    assert summary["savings"] == pytest.approx(
+        summary["baseline_cost"] - summary["objective"]
+    )
+    assert sum(summary["n_parts_by_mode"].values()) == 2
+    assert set(summary["n_parts_by_mode"]) == {m.value for m in MODES}
+    assert summary["printers"][0]["printer_id"] == "P1"
+    assert summary["status"] == "Optimal"
+
+
+def test_model_variables_are_named_after_parts():
+    """Variables are named after the (sanitised) part and printer ids."""
+    opts = two_part_options(10.0)
+    opts = SourcingOptions.from_arrays(
+        part_id=["P-17", "P 18"],
+        printer_id=["P1"],
+        buy_cost=opts.cost[:, BUY],
+        buy_investment=opts.investment[:, BUY],
+        cost_by_printer=opts.cost_by_printer,
+        printer_hours_by_printer=opts.printer_hours_by_printer,
+        investment_by_printer=opts.investment_by_printer,
+        print_unit_cost=opts.print_unit_cost,
+    )
+    model = build_sourcing_model(opts, [printer("P1")], SourcingParams())
+    names = sorted(v.name for v in model.variables)
+    assert names == [
+        "buy_stock_P_17",
+        "buy_stock_P_18",
+        "print_stock_P_17_P1",
+        "print_stock_P_18_P1",
+    ]
+
+
+def test_empty_catalog_gives_empty_plan():
+    """No parts: an empty plan with zero totals, no solver call."""
+    opts = build_options([], demand_of([]), {}, [printer("P1")], SourcingParams())
+    plan = solve_sourcing(opts, [printer("P1")], SourcingParams())
+    assert plan.objective == 0.0
+    assert len(plan.mode) == 0
+    assert summary_dict(plan)["printers"][0]["used_hours"] == 0.0
