@@ -1129,7 +1129,7 @@ class SimulationResult:
             "seed": self.seed,
             "horizon_days": self.horizon_days,
             "scenario": self.scenario_name,
-            "kpis": {name: self.kpis[name].to_dict() for name in KPI_NAMES},
+            **{name: self.kpis[name].to_dict() for name in KPI_NAMES},
             "per_part": [dict(row) for row in self.per_part],
         }
 

@@ -1,0 +1,374 @@
+"""Command-line interface: ``python -m planner validate|estimate|policy|plan|simulate``.
+
+Exit status 0 on success, 2 on invalid input (the errors go to stderr). Machine-
+readable output (``--format json``, ``simulate``) goes to stdout and nothing else
+does: solver banners are sent to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from planner.catalog import DEMO_DIR, Catalog, load_catalog, load_demo_catalog
+from planner.errors import PlannerError, PlannerWarning
+from planner.printers import (
+    Material,
+    Printer,
+    load_demo_materials,
+    load_demo_printers,
+    load_materials,
+    load_printers,
+    load_prusa_ini,
+)
+
+EXIT_OK = 0
+EXIT_INVALID = 2
+
+
+@contextlib.contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """Send everything written to file descriptor 1 (solver banners) to stderr."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _load_catalog(args: argparse.Namespace) -> Catalog:
+    """The catalog named on the command line, or the demo catalog."""
+    if args.catalog is None:
+        return load_demo_catalog()
+    return load_catalog(Path(args.catalog), stl_dir=getattr(args, "stl_dir", None))
+
+
+def _report_bad_rows(catalog: Catalog) -> None:
+    """Write every bad row and warning of an import to stderr."""
+    for err in catalog.errors:
+        print(f"error: {err}", file=sys.stderr)
+    for note in catalog.warnings:
+        print(f"warning: {note}", file=sys.stderr)
+
+
+def _load_printers(path: str | None) -> tuple[tuple[Printer, ...], dict[str, Material]]:
+    """Printers and materials: the demo lab, or a printers.csv (materials beside it)."""
+    if path is None:
+        return load_demo_printers(), load_demo_materials()
+    printers_path = Path(path)
+    printers = load_printers(printers_path, profile_dir=printers_path.parent)
+    materials_path = printers_path.parent / "materials.csv"
+    materials = (
+        load_materials(materials_path)
+        if materials_path.exists()
+        else load_demo_materials()
+    )
+    return printers, materials
+
+
+def _load_scenarios(paths: Sequence[str] | None):
+    from planner.scenarios import load_scenarios
+
+    scenarios = []
+    for path in paths or ():
+        scenarios.extend(load_scenarios(Path(path)))
+    return scenarios
+
+
+def _write_table(rows: list[dict], fmt: str, out: str | None) -> None:
+    """Rows as CSV or JSON to a file (atomically) or stdout."""
+    from planner.export import atomic_write_text, rows_to_csv
+
+    text = (
+        json.dumps(rows, indent=2, default=_json_default)
+        if fmt == "json"
+        else (rows_to_csv(rows))
+    )
+    if out:
+        atomic_write_text(Path(out), text)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
+
+
+# -- commands -----------------------------------------------------------------
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Validate a catalog: the header mapping, then every bad row; exit 2 if any."""
+    catalog = _load_catalog(args)
+    for source, target in catalog.column_mapping.items():
+        if source != target:
+            print(f"column {source!r} -> {target}")
+    _report_bad_rows(catalog)
+    n_bad = len({e.row for e in catalog.errors})
+    print(f"{len(catalog.parts)} valid parts, {n_bad} rows with errors")
+    return EXIT_INVALID if catalog.errors else EXIT_OK
+
+
+def cmd_estimate(args: argparse.Namespace) -> int:
+    """Print time, filament and cost of STL files on one printer profile."""
+    from planner.geometry import load_stl
+    from planner.slicing import estimate_print
+
+    printers, materials = _load_printers(None)
+    if args.config:
+        profile = load_prusa_ini(Path(args.config))
+        printer = next(p for p in printers if p.printer_id == "P1")
+        hourly_rate = printer.hourly_rate
+        printer_id = Path(args.config).stem
+    else:
+        by_id = {p.printer_id: p for p in printers}
+        if args.printer not in by_id:
+            raise PlannerError(
+                f"--printer must be one of {', '.join(by_id)}, got {args.printer!r}"
+            )
+        printer = by_id[args.printer]
+        profile, hourly_rate, printer_id = (
+            printer.profile,
+            printer.hourly_rate,
+            printer.printer_id,
+        )
+    material = materials.get(args.material.upper())
+    if material is None:
+        raise PlannerError(
+            f"--material must be one of {', '.join(materials)}, got {args.material!r}"
+        )
+    rows = []
+    failed = False
+    for path in args.stl:
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", PlannerWarning)
+                mesh = load_stl(Path(path), name=Path(path).name)
+                est = estimate_print(
+                    mesh,
+                    profile=profile,
+                    material=material,
+                    hourly_rate=hourly_rate,
+                    printer_id=printer_id,
+                )
+            for w in caught:
+                print(f"warning: {path}: {w.message}", file=sys.stderr)
+            for note in est.warnings:
+                print(f"warning: {path}: {note}", file=sys.stderr)
+        except PlannerError as exc:
+            print(f"error: {path}: {exc}", file=sys.stderr)
+            failed = True
+            continue
+        rows.append(
+            {
+                "file": path,
+                "triangles": est.triangles,
+                "volume_mm3": round(est.volume_mm3, 3),
+                "bbox_x_mm": round(est.bbox_x_mm, 3),
+                "bbox_y_mm": round(est.bbox_y_mm, 3),
+                "bbox_z_mm": round(est.bbox_z_mm, 3),
+                "layers": est.layers,
+                "print_time_s": round(est.print_time_s, 1),
+                "filament_mm": round(est.filament_mm, 2),
+                "filament_g": round(est.filament_g, 3),
+                "material_cost": round(est.material_cost, 4),
+                "machine_cost": round(est.machine_cost, 4),
+                "total_cost": round(est.total_cost, 4),
+            }
+        )
+    if rows:
+        _write_table(rows, args.format, None)
+    return EXIT_INVALID if failed else EXIT_OK
+
+
+def cmd_policy(args: argparse.Namespace) -> int:
+    """Stock policy per part; bad rows go to stderr and the good ones are planned."""
+    from planner.plan import compute_policy
+
+    catalog = _load_catalog(args)
+    _report_bad_rows(catalog)
+    scenarios = _load_scenarios([args.scenario] if args.scenario else None)
+    if len(scenarios) > 1:
+        print(
+            f"warning: {args.scenario} holds {len(scenarios)} scenarios; "
+            f"the policy uses the first, {scenarios[0].name!r}",
+            file=sys.stderr,
+        )
+    result = compute_policy(catalog, scenarios[0] if scenarios else None)
+    _write_table(result.rows, args.format, args.out)
+    return EXIT_OK
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    """The whole plan into --out DIR (policy, sourcing, summary, queue, package)."""
+    from planner.export import write_plan_outputs
+    from planner.plan import run_plan
+    from planner.sourcing import SourcingParams
+
+    catalog = _load_catalog(args)
+    _report_bad_rows(catalog)
+    printers, materials = _load_printers(args.printers)
+    scenarios = _load_scenarios(args.scenario)
+    params = SourcingParams(budget=args.budget)
+    with stdout_to_stderr():
+        result = run_plan(
+            catalog, printers, materials, scenarios=scenarios, params=params
+        )
+    for note in result.estimates.warnings + tuple(result.queue.warnings):
+        print(f"warning: {note}", file=sys.stderr)
+    written = write_plan_outputs(Path(args.out), result)
+    summary = result.sourcing
+    print(
+        f"planned {len(catalog.parts)} parts: objective {summary.objective:,.0f}/yr "
+        f"vs all-buy {summary.baseline_cost:,.0f}/yr; "
+        f"{len(result.queue.jobs)} print jobs; wrote {', '.join(p.name for p in written)} "
+        f"to {args.out}"
+    )
+    return EXIT_OK
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Monte Carlo of the plan under a scenario, as JSON on stdout."""
+    from planner.plan import run_plan, simulation_plan
+    from planner.scenarios import simulate
+    from planner.sourcing import SourcingParams
+
+    catalog = _load_catalog(args)
+    _report_bad_rows(catalog)
+    scenarios = _load_scenarios([args.scenario])
+    printers, materials = _load_printers(args.printers)
+    with stdout_to_stderr():
+        result = run_plan(
+            catalog, printers, materials, scenarios=(), params=SourcingParams()
+        )
+    assignment = _read_saved_sourcing(Path(args.plan)) if args.plan else None
+    sim_plan = simulation_plan(result, assignment=assignment)
+    outputs = []
+    for scenario in scenarios:
+        plan_sim = simulate(
+            sim_plan,
+            scenario,
+            n_paths=args.paths,
+            seed=args.seed,
+            printers=printers,
+        )
+        outputs.append(plan_sim.to_dict())
+    payload = outputs[0] if len(outputs) == 1 else outputs
+    sys.stdout.write(json.dumps(payload, indent=2, default=_json_default) + "\n")
+    return EXIT_OK
+
+
+def _read_saved_sourcing(plan_dir: Path) -> dict[str, tuple[str, str]]:
+    """part_id -> (mode, printer_id) from a sourcing.csv written by `plan`."""
+    import csv
+
+    path = plan_dir / "sourcing.csv"
+    if not path.is_file():
+        raise PlannerError(f"--plan {plan_dir}: no sourcing.csv in that folder")
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        missing = {"part_id", "mode", "printer_id"} - set(reader.fieldnames or ())
+        if missing:
+            raise PlannerError(
+                f"{path}: expected columns part_id, mode, printer_id; "
+                f"missing {', '.join(sorted(missing))}"
+            )
+        return {row["part_id"]: (row["mode"], row["printer_id"]) for row in reader}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m planner``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m planner",
+        description="Sparecast: spare-parts stock policies, print-vs-stock plans, "
+        "disruption what-ifs and print queues. With no CATALOG the demo catalog "
+        f"({DEMO_DIR}) is used.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def catalog_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "catalog", nargs="?", default=None, help="catalog .csv, .xlsx or .zip"
+        )
+
+    p = sub.add_parser("validate", help="check a catalog and report every bad row")
+    catalog_arg(p)
+    p.add_argument("--stl-dir", default=None, help="folder of the STL files")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("estimate", help="print time, filament and cost of STL files")
+    p.add_argument("stl", nargs="+", help="STL files")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--config", help="a PrusaSlicer .ini profile")
+    group.add_argument("--printer", default="P1", help="a demo printer id [P1]")
+    p.add_argument("--material", default="PETG", help="material [PETG]")
+    p.add_argument("--format", choices=("csv", "json"), default="csv")
+    p.set_defaults(func=cmd_estimate)
+
+    p = sub.add_parser("policy", help="stock policy per part")
+    catalog_arg(p)
+    p.add_argument("--stl-dir", default=None)
+    p.add_argument("--scenario", default=None, help="scenario JSON/YAML")
+    p.add_argument("--format", choices=("csv", "json"), default="csv")
+    p.add_argument("--out", default=None, help="write to this file instead of stdout")
+    p.set_defaults(func=cmd_policy)
+
+    p = sub.add_parser("plan", help="the whole plan into a folder")
+    catalog_arg(p)
+    p.add_argument("--stl-dir", default=None)
+    p.add_argument("--printers", default=None, help="printers.csv")
+    p.add_argument("--scenario", action="append", default=None, help="scenario file")
+    p.add_argument("--budget", type=float, default=None, help="investment budget")
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=cmd_plan)
+
+    p = sub.add_parser("simulate", help="Monte Carlo what-if of the plan")
+    catalog_arg(p)
+    p.add_argument("--stl-dir", default=None)
+    p.add_argument("--printers", default=None, help="printers.csv")
+    p.add_argument("--plan", default=None, help="a folder written by `plan`")
+    p.add_argument("--scenario", required=True, help="scenario file")
+    p.add_argument("--paths", type=int, default=500)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_simulate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the exit status."""
+    for stream in (sys.stdout, sys.stderr):
+        # part descriptions and currency signs must not crash an ASCII terminal
+        if (stream.encoding or "").lower().replace("-", "") != "utf8":
+            with contextlib.suppress(AttributeError, ValueError):
+                stream.reconfigure(encoding="utf-8", errors="replace")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return int(args.func(args))
+    except PlannerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+
+
+__all__ = ["build_parser", "main", "stdout_to_stderr"]

@@ -1,0 +1,458 @@
+"""The planner end to end: catalog -> demand -> policy -> print estimates -> sourcing
+-> print queue, and the inputs of a what-if simulation.
+
+The CLI and the app both call these functions, so every number the app shows can be
+had from the command line.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from planner.catalog import Catalog, Part
+from planner.demand import DemandEstimate, estimate_demand
+from planner.errors import GeometryError, PlannerError, PlannerWarning
+from planner.geometry import MeshProperties, analyse_mesh, load_stl
+from planner.policy import BaseStockPolicy, PolicyKind, base_stock_policy
+from planner.print_queue import PrintQueue, build_queue
+from planner.printers import Material, Printer
+from planner.scenarios import Scenario, SimulationPlan, part_disruption
+from planner.slicing import PrintEstimate, estimate_print
+from planner.sourcing import (
+    Mode,
+    SourcingOptions,
+    SourcingParams,
+    SourcingPlan,
+    build_options,
+    solve_sourcing,
+)
+from planner.units import DAYS_PER_YEAR
+
+#: Columns of policy.csv, in order (DESIGN.md `policy` record plus context).
+POLICY_COLUMNS = (
+    "part_id",
+    "description",
+    "criticality",
+    "policy",
+    "reorder_point",
+    "order_up_to",
+    "safety_stock",
+    "fill_rate",
+    "target_fill_rate",
+    "expected_backorders",
+    "expected_on_hand",
+    "annual_holding_cost",
+    "annual_downtime_cost",
+    "annual_order_cost",
+    "annual_cost",
+    "demand_per_year",
+    "demand_source",
+    "demand_method",
+    "demand_class",
+    "lead_time_days",
+    "binding",
+    "order_up_to_normal",
+    "just_in_case_units",
+    "just_in_case_investment",
+    "on_hand",
+    "on_order",
+    "to_order",
+    "investment",
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PartArrays:
+    """Catalog columns the kernels need, as arrays aligned with the parts."""
+
+    part_id: np.ndarray
+    unit_cost: np.ndarray
+    lead_time_days: np.ndarray
+    holding_rate: np.ndarray
+    order_cost: np.ndarray
+    target_fill_rate: np.ndarray
+    downtime_cost_per_day: np.ndarray
+    on_hand: np.ndarray
+    on_order: np.ndarray
+    criticality: np.ndarray
+    supplier: np.ndarray
+    supplier_region: np.ndarray
+    am_material: np.ndarray
+
+    @classmethod
+    def from_parts(cls, parts: Sequence[Part]) -> PartArrays:
+        """Collect the columns of ``parts`` into arrays (one pass over the records)."""
+
+        def col(getter, dtype=float) -> np.ndarray:
+            return np.fromiter(
+                (getter(p) for p in parts), dtype=dtype, count=len(parts)
+            )
+
+        def scol(getter) -> np.ndarray:
+            return np.array([getter(p) for p in parts], dtype=object).astype(str)
+
+        return cls(
+            part_id=scol(lambda p: p.part_id),
+            unit_cost=col(lambda p: p.unit_cost),
+            lead_time_days=col(lambda p: p.lead_time_days),
+            holding_rate=col(lambda p: p.holding_rate),
+            order_cost=col(lambda p: p.order_cost),
+            target_fill_rate=col(lambda p: p.fill_rate_target),
+            downtime_cost_per_day=col(
+                lambda p: (
+                    np.nan
+                    if p.downtime_cost_per_day is None
+                    else p.downtime_cost_per_day
+                )
+            ),
+            on_hand=col(lambda p: p.on_hand),
+            on_order=col(lambda p: p.on_order),
+            criticality=scol(lambda p: str(p.criticality)),
+            supplier=scol(lambda p: p.supplier),
+            supplier_region=scol(lambda p: p.supplier_region),
+            am_material=scol(lambda p: p.am_material),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PolicyResult:
+    """Stock policy of every part under one scenario, with its demand estimate."""
+
+    parts: tuple[Part, ...]
+    demand: DemandEstimate
+    policy: BaseStockPolicy
+    scenario_name: str
+    rows: list[dict]
+
+
+def compute_policy(
+    catalog: Catalog,
+    scenario: Scenario | None = None,
+    *,
+    demand: DemandEstimate | None = None,
+) -> PolicyResult:
+    """Base-stock policy of every part, sized against the scenario's outages.
+
+    ``random_outages`` in the scenario give the just-in-case level (the smallest S
+    meeting the fill-rate floor under the outage process); ``supplier_outage``
+    windows give the stock that rides through the window; lead-time multipliers
+    and demand surges scale lead time and demand.
+    ``annual_cost`` is holding + expected downtime + ordering cost per year; the
+    purchase cost of consumed units does not depend on the policy and is left out.
+    """
+    parts = catalog.parts
+    demand = demand if demand is not None else estimate_demand(parts, catalog.history)
+    arr = PartArrays.from_parts(parts)
+    disruption = part_disruption(parts, scenario)
+    demand_per_year = demand.demand_per_year * disruption.demand_factor
+    lead = arr.lead_time_days * disruption.lead_time_factor
+    policy = base_stock_policy(
+        demand_per_year=demand_per_year,
+        lead_time_days=lead,
+        unit_cost=arr.unit_cost,
+        holding_rate=arr.holding_rate,
+        target_fill_rate=arr.target_fill_rate,
+        downtime_cost_per_day=arr.downtime_cost_per_day,
+        outage=disruption.outage,
+        ride_through_days=disruption.ride_through_days,
+    )
+    order_cost = arr.order_cost * demand_per_year
+    annual = policy.annual_holding_cost + policy.annual_downtime_cost + order_cost
+    jic_units = policy.base_stock_level - policy.base_stock_level_normal
+    to_order = np.maximum(policy.base_stock_level - arr.on_hand - arr.on_order, 0)
+    columns = {
+        "part_id": arr.part_id,
+        "description": np.array([p.description for p in parts], dtype=object),
+        "criticality": arr.criticality,
+        "policy": np.full(len(parts), PolicyKind.BASE_STOCK.value, dtype=object),
+        "reorder_point": policy.reorder_point,
+        "order_up_to": policy.order_up_to,
+        "safety_stock": policy.safety_stock,
+        "fill_rate": policy.fill_rate,
+        "target_fill_rate": arr.target_fill_rate,
+        "expected_backorders": policy.expected_backorders,
+        "expected_on_hand": policy.expected_on_hand,
+        "annual_holding_cost": policy.annual_holding_cost,
+        "annual_downtime_cost": policy.annual_downtime_cost,
+        "annual_order_cost": order_cost,
+        "annual_cost": annual,
+        "demand_per_year": demand_per_year,
+        "demand_source": demand.source,
+        "demand_method": demand.method,
+        "demand_class": demand.demand_class,
+        "lead_time_days": lead,
+        "binding": policy.binding,
+        "order_up_to_normal": policy.base_stock_level_normal,
+        "just_in_case_units": jic_units,
+        "just_in_case_investment": jic_units * arr.unit_cost,
+        "on_hand": arr.on_hand,
+        "on_order": arr.on_order,
+        "to_order": to_order,
+        "investment": policy.base_stock_level * arr.unit_cost,
+    }
+    rows = _rows(columns, len(parts))
+    name = scenario.name if scenario is not None else "baseline"
+    return PolicyResult(
+        parts=parts, demand=demand, policy=policy, scenario_name=name, rows=rows
+    )
+
+
+def _rows(columns: dict[str, np.ndarray], n: int) -> list[dict]:
+    """Turn aligned column arrays into plain-Python row dicts (JSON-ready)."""
+    lists = {k: np.asarray(v).tolist() for k, v in columns.items()}
+    return [{k: lists[k][i] for k in columns} for i in range(n)]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EstimateResult:
+    """Print estimates of the printable parts on every printer that can make them."""
+
+    estimates: dict[tuple[str, str], PrintEstimate]
+    geometry: dict[str, MeshProperties]
+    warnings: tuple[str, ...]
+
+
+def estimate_parts(
+    parts: Sequence[Part], printers: Sequence[Printer], materials: dict[str, Material]
+) -> EstimateResult:
+    """Estimate every printable part on each printer that runs its material and fits it.
+
+    A part whose STL cannot be read is reported in ``warnings`` and treated as not
+    printable; it never stops the plan.
+    """
+    estimates: dict[tuple[str, str], PrintEstimate] = {}
+    geometry: dict[str, MeshProperties] = {}
+    notes: list[str] = []
+    for part in parts:
+        if not part.printable or part.stl_path is None:
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", PlannerWarning)
+                mesh = load_stl(part.stl_path, name=part.stl_file)
+                topology = analyse_mesh(mesh)  # welds once for every printer
+                props = topology.properties
+        except GeometryError as exc:
+            notes.append(f"part {part.part_id}: {exc}; treated as not printable")
+            continue
+        geometry[part.part_id] = props
+        material = materials.get(part.am_material.upper())
+        if material is None:
+            notes.append(
+                f"part {part.part_id}: material {part.am_material!r} is not in the "
+                f"materials table; treated as not printable"
+            )
+            continue
+        fitting = [
+            pr
+            for pr in printers
+            if pr.runs(part.am_material) and pr.fits(props.size_mm)
+        ]
+        if not fitting:
+            notes.append(
+                f"part {part.part_id}: no printer runs {part.am_material} with a build "
+                f"volume for {props.size_mm[0]:.0f} x {props.size_mm[1]:.0f} x "
+                f"{props.size_mm[2]:.0f} mm"
+            )
+        for printer in fitting:
+            estimates[(part.part_id, printer.printer_id)] = estimate_print(
+                topology,
+                profile=printer.profile,
+                material=material,
+                hourly_rate=printer.hourly_rate,
+                printer_id=printer.printer_id,
+            )
+    return EstimateResult(estimates=estimates, geometry=geometry, warnings=tuple(notes))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanResult:
+    """Everything `plan` produces, for the CLI writers and the app pages."""
+
+    catalog: Catalog
+    printers: tuple[Printer, ...]
+    scenarios: tuple[Scenario, ...]
+    policy: PolicyResult
+    estimates: EstimateResult
+    options: SourcingOptions
+    sourcing: SourcingPlan
+    queue: PrintQueue
+    params: SourcingParams
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Everything the plan noticed but worked around."""
+        return (
+            tuple(self.catalog.warnings)
+            + self.estimates.warnings
+            + tuple(self.queue.warnings)
+        )
+
+
+def run_plan(
+    catalog: Catalog,
+    printers: Sequence[Printer],
+    materials: dict[str, Material],
+    *,
+    scenarios: Sequence[Scenario] = (),
+    params: SourcingParams | None = None,
+    queue_start: datetime | None = None,
+    queue_horizon_days: int = 90,
+) -> PlanResult:
+    """Plan end to end: policy, print estimates, print-vs-stock MILP, print queue.
+
+    Raises
+    ------
+    InfeasibleError
+        If the sourcing model has no feasible plan (the message says what binds).
+    """
+    params = params if params is not None else SourcingParams()
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    demand = estimate_demand(catalog.parts, catalog.history)
+    first = scenarios[0] if scenarios else None
+    policy = compute_policy(catalog, first, demand=demand)
+    timings["policy_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    est = estimate_parts(catalog.parts, printers, materials)
+    timings["estimate_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    options = build_options(
+        catalog.parts, demand, est.estimates, printers, params, scenarios=scenarios
+    )
+    sourcing = solve_sourcing(options, printers, params)
+    timings["sourcing_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    start = queue_start if queue_start is not None else _next_morning()
+    queue = build_queue(
+        sourcing,
+        catalog.parts,
+        est.estimates,
+        printers,
+        start=start,
+        horizon_days=queue_horizon_days,
+        demand_per_year=demand.demand_per_year,
+        scenario=first,
+    )
+    timings["queue_s"] = time.perf_counter() - t0
+    return PlanResult(
+        catalog=catalog,
+        printers=tuple(printers),
+        scenarios=tuple(scenarios),
+        policy=policy,
+        estimates=est,
+        options=options,
+        sourcing=sourcing,
+        queue=queue,
+        params=params,
+        timings_s=timings,
+    )
+
+
+def _next_morning() -> datetime:
+    """Tomorrow 08:00 local time, the default start of the print queue."""
+    now = datetime.now()
+    return datetime(now.year, now.month, now.day, 8, 0) + timedelta(days=1)
+
+
+def simulation_plan(
+    result: PlanResult,
+    *,
+    baseline: bool = False,
+    assignment: dict[str, tuple[str, str]] | None = None,
+) -> SimulationPlan:
+    """The inputs of a what-if simulation for the plan (or the all-buy baseline).
+
+    ``baseline=True`` gives every part ``buy_stock`` at its just-in-case base-stock
+    level, the plant as it would run without printing. ``assignment`` (part_id ->
+    (mode, printer_id), e.g. read back from a saved sourcing.csv) overrides the
+    plan's choice for the parts it names; each option keeps the stock level the
+    option tables computed for it.
+
+    Raises
+    ------
+    PlannerError
+        If ``assignment`` names a mode or printer that is not a feasible option
+        for the part.
+    """
+    parts = result.catalog.parts
+    arr = PartArrays.from_parts(parts)
+    options = result.options
+    n = len(parts)
+    modes = [m.value for m in Mode]
+    printer_index = {p: j for j, p in enumerate(options.printer_id)}
+    if baseline:
+        mode = np.full(n, Mode.BUY_STOCK.value, dtype=object)
+        printer_id = np.full(n, "", dtype=object)
+    else:
+        mode = np.asarray(result.sourcing.mode, dtype=object).copy()
+        printer_id = np.asarray(result.sourcing.printer_id, dtype=object).copy()
+    if assignment:
+        row_of = {pid: i for i, pid in enumerate(arr.part_id)}
+        for pid, (m, printer) in assignment.items():
+            i = row_of.get(pid)
+            if i is None:
+                continue
+            ok = m in modes and (
+                (m == Mode.BUY_STOCK.value and not printer)
+                or (
+                    printer in printer_index
+                    and np.isfinite(
+                        options.cost_by_printer[
+                            i, modes.index(m), printer_index[printer]
+                        ]
+                    )
+                )
+            )
+            if not ok:
+                raise PlannerError(
+                    f"part {pid}: the saved plan's mode {m!r} on printer "
+                    f"{printer or '(none)'} is not a feasible option here"
+                )
+            mode[i], printer_id[i] = m, printer
+    k = np.array([modes.index(m) for m in mode])
+    j = np.array([printer_index.get(p, -1) for p in printer_id])
+    has_printer = j >= 0
+    jj = np.where(has_printer, j, 0)
+    rows = np.arange(n)
+    level = np.where(
+        has_printer,
+        options.base_stock_level_by_printer[rows, k, jj],
+        options.base_stock_level[:, modes.index(Mode.BUY_STOCK)],
+    )
+    print_time_h = np.where(has_printer, options.print_time_h[rows, jj], 0.0)
+    print_lead = np.where(has_printer, options.print_lead_time_days[rows, jj], 0.0)
+    printed_units = np.isin(mode, [Mode.PRINT_STOCK.value, Mode.PRINT_ON_DEMAND.value])
+    unit_value = np.where(
+        printed_units & has_printer, options.print_unit_cost[rows, jj], arr.unit_cost
+    )
+    return SimulationPlan(
+        part_id=arr.part_id,
+        demand_per_year=result.policy.demand.demand_per_year,
+        variance_to_mean=result.policy.demand.variance_to_mean,
+        base_stock_level=np.asarray(level, dtype=np.int64),
+        initial_on_hand=None,  # each part starts in its steady state
+        lead_time_days=arr.lead_time_days,
+        unit_value=unit_value,
+        downtime_cost_per_day=np.nan_to_num(arr.downtime_cost_per_day),
+        mode=mode.astype(str),
+        print_lead_time_days=np.nan_to_num(print_lead),
+        print_time_h=np.nan_to_num(print_time_h),
+        printer_id=printer_id.astype(str),
+        material=arr.am_material,
+        supplier=arr.supplier,
+        supplier_region=arr.supplier_region,
+        criticality=arr.criticality,
+    )
+
+
+def demand_for_days(demand_per_year: np.ndarray, days: float) -> np.ndarray:
+    """Expected demand over ``days`` [units]."""
+    return np.asarray(demand_per_year, float) * days / DAYS_PER_YEAR

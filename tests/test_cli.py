@@ -1,0 +1,311 @@
+"""The command line, exactly per DESIGN.md: commands, files, columns, exit codes."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from planner.cli import EXIT_INVALID, EXIT_OK, main
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "catalog"
+
+SOURCING_MODES = ("buy_stock", "print_stock", "print_on_demand", "hybrid")
+SOURCING_COLUMNS = ["part_id", "mode", "printer_id", "reason"] + [
+    f"{fig}_{m}"
+    for m in SOURCING_MODES
+    for fig in ("cost", "printer_hours", "investment")
+]
+QUEUE_COLUMNS = [
+    "job_id", "printer_id", "plate_id", "sequence", "part_id", "quantity", "material",
+    "stl_file", "print_time_s", "filament_g", "cost", "earliest_start", "due",
+    "priority", "start", "end",
+]  # fmt: skip
+POLICY_COLUMNS = [
+    "part_id", "policy", "reorder_point", "order_up_to", "safety_stock", "fill_rate",
+    "expected_backorders", "expected_on_hand", "annual_cost", "demand_per_year",
+    "demand_source", "demand_method",
+]  # fmt: skip
+ESTIMATE_COLUMNS = [
+    "file", "triangles", "volume_mm3", "bbox_x_mm", "bbox_y_mm", "bbox_z_mm", "layers",
+    "print_time_s", "filament_mm", "filament_g", "material_cost", "machine_cost",
+    "total_cost",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def bad_catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Ten demo rows plus two bad ones (rows 12 and 13 of the file)."""
+    folder = tmp_path_factory.mktemp("bad")
+    with (DEMO / "parts.csv").open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    header, body = rows[0], rows[1:11]
+    bad_cost = list(body[0])
+    bad_cost[0], bad_cost[header.index("unit_cost")] = "BAD-COST", "abc"
+    bad_lead = list(body[1])
+    bad_lead[0], bad_lead[header.index("lead_time_days")] = "BAD-LEAD", "-4"
+    path = folder / "parts.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([header, *body, bad_cost, bad_lead])
+    return path
+
+
+@pytest.fixture(scope="module")
+def demo_plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`plan --out DIR` on the demo catalog, run once for the module."""
+    out = tmp_path_factory.mktemp("plan") / "out"
+    assert main(["plan", "--out", str(out)]) == EXIT_OK
+    return out
+
+
+def read_csv(path: Path) -> tuple[list[str], list[dict]]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def test_validate_demo_is_clean(capsys: pytest.CaptureFixture[str]) -> None:
+    """The demo catalog validates with no bad rows and exit status 0."""
+    assert main(["validate"]) == EXIT_OK
+    assert "0 rows with errors" in capsys.readouterr().out
+
+
+def test_validate_names_each_bad_row(
+    bad_catalog: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """validate exits 2 and names the row and column of each bad cell."""
+    assert main(["validate", str(bad_catalog)]) == EXIT_INVALID
+    err = capsys.readouterr().err
+    assert "row 12, column unit_cost" in err
+    assert "row 13, column lead_time_days" in err
+
+
+def test_plan_with_bad_rows_plans_the_rest(
+    bad_catalog: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """plan reports the bad rows on stderr and plans the ten good ones."""
+    out = tmp_path / "out"
+    assert main(["plan", str(bad_catalog), "--out", str(out)]) == EXIT_OK
+    captured = capfd.readouterr()
+    assert "row 12, column unit_cost" in captured.err
+    _, rows = read_csv(out / "sourcing.csv")
+    ids = {r["part_id"] for r in rows}
+    assert len(ids) == 10
+    assert not ids & {"BAD-COST", "BAD-LEAD"}
+
+
+def test_plan_writes_every_design_file(demo_plan: Path) -> None:
+    """plan --out writes every file DESIGN.md names, with its columns."""
+    for name in (
+        "policy.csv",
+        "sourcing.csv",
+        "summary.json",
+        "print_queue.csv",
+        "print_package.zip",
+    ):
+        assert (demo_plan / name).is_file(), name
+    cols, sourcing = read_csv(demo_plan / "sourcing.csv")
+    assert cols[: len(SOURCING_COLUMNS)] == SOURCING_COLUMNS
+    assert len(sourcing) == 94
+    assert {r["mode"] for r in sourcing} <= set(SOURCING_MODES)
+    assert any(r["mode"] == "print_stock" for r in sourcing)
+    cols, _ = read_csv(demo_plan / "policy.csv")
+    assert set(POLICY_COLUMNS) <= set(cols)
+    cols, queue = read_csv(demo_plan / "print_queue.csv")
+    assert cols == QUEUE_COLUMNS
+    assert queue, "the demo plan prints something"
+    printed = {r["part_id"] for r in sourcing if r["printer_id"]}
+    assert {r["part_id"] for r in queue} <= printed
+
+
+def test_summary_json_fields(demo_plan: Path) -> None:
+    """summary.json carries DESIGN's fields, and the plan never costs more than all-buy."""
+    summary = json.loads((demo_plan / "summary.json").read_text(encoding="utf-8"))
+    for key in ("objective", "budget", "total_investment", "baseline_cost", "printers"):
+        assert key in summary
+    assert summary["objective"] <= summary["baseline_cost"] + 1e-6
+    for row in summary["printers"]:
+        assert set(row) >= {"printer_id", "capacity_hours", "used_hours"}
+        assert 0 <= row["used_hours"] <= row["capacity_hours"] + 1e-6
+
+
+def test_sourcing_figures_add_up_to_the_objective(demo_plan: Path) -> None:
+    """The chosen options' costs in sourcing.csv sum to summary.json's objective."""
+    _, rows = read_csv(demo_plan / "sourcing.csv")
+    summary = json.loads((demo_plan / "summary.json").read_text(encoding="utf-8"))
+    total = sum(float(r[f"cost_{r['mode']}"]) for r in rows)
+    assert total == pytest.approx(summary["objective"], rel=1e-9)
+    baseline = sum(float(r["cost_buy_stock"]) for r in rows)
+    assert baseline == pytest.approx(summary["baseline_cost"], rel=1e-9)
+
+
+def test_print_package_contents(demo_plan: Path) -> None:
+    """print_package.zip holds queue.json/csv, models, 3MF plates and lab manifests."""
+    with zipfile.ZipFile(demo_plan / "print_package.zip") as zf:
+        names = zf.namelist()
+        queue = json.loads(zf.read("queue.json"))
+    assert {"queue.json", "queue.csv", "moonraker_job_queue.json"} <= set(names)
+    assert any(n.startswith("models/") and n.endswith(".stl") for n in names)
+    assert any(n.endswith(".3mf") for n in names)
+    assert any(n.startswith("octoprint_continuousprint/") for n in names)
+    assert queue["jobs"]
+
+
+def test_policy_json_is_clean_on_stdout() -> None:
+    """`python -m planner policy --format json` prints only JSON on stdout."""
+    out = subprocess.run(
+        [sys.executable, "-m", "planner", "policy", "--format", "json"],
+        cwd=ROOT,
+        capture_output=True,
+        encoding="utf-8",
+        check=True,
+    )
+    rows = json.loads(out.stdout)
+    assert len(rows) == 94
+    assert set(POLICY_COLUMNS) <= set(rows[0])
+    assert {r["demand_source"] for r in rows} == {
+        "catalog",
+        "history",
+        "installed_base",
+    }
+
+
+def test_policy_scenario_adds_just_in_case_stock(tmp_path: Path) -> None:
+    """Random EU/NA outages raise S above normal for exposed parts, never lower it."""
+    base = tmp_path / "base.json"
+    jic = tmp_path / "jic.json"
+    scenario = DEMO / "scenarios" / "eu_random_outages.json"
+    assert main(["policy", "--format", "json", "--out", str(base)]) == EXIT_OK
+    assert (
+        main(
+            [
+                "policy",
+                "--scenario",
+                str(scenario),
+                "--format",
+                "json",
+                "--out",
+                str(jic),
+            ]
+        )
+        == EXIT_OK
+    )
+    before = {r["part_id"]: r for r in json.loads(base.read_text(encoding="utf-8"))}
+    after = json.loads(jic.read_text(encoding="utf-8"))
+    raised = [
+        r for r in after if r["order_up_to"] > before[r["part_id"]]["order_up_to"]
+    ]
+    assert raised
+    assert all(r["order_up_to"] >= before[r["part_id"]]["order_up_to"] for r in after)
+    assert all(r["just_in_case_units"] >= 0 for r in after)
+    # only parts of the named regions are exposed
+    assert {r["part_id"] for r in raised} <= {
+        r["part_id"] for r in after if r["part_id"] in before
+    }
+
+
+def test_estimate_cube(cube_10mm_stl: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """estimate prints DESIGN's record per file; a 10 mm cube is 1000 mm^3."""
+    assert main(["estimate", str(cube_10mm_stl), "--format", "json"]) == EXIT_OK
+    (row,) = json.loads(capsys.readouterr().out)
+    assert list(row) == ESTIMATE_COLUMNS
+    assert row["volume_mm3"] == pytest.approx(1000.0)
+    assert row["layers"] == 50
+    assert row["print_time_s"] > 0
+    assert row["total_cost"] == pytest.approx(
+        row["material_cost"] + row["machine_cost"], abs=1e-3
+    )
+
+
+def test_estimate_with_prusaslicer_config(
+    cube_10mm_stl: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--config takes a PrusaSlicer .ini: a 0.3 mm profile gives fewer layers."""
+    ini = DEMO / "profiles" / "largeformat_petg_0.3.ini"
+    assert main(["estimate", str(cube_10mm_stl), "--config", str(ini)]) == EXIT_OK
+    rows = list(csv.DictReader(capsys.readouterr().out.splitlines()))
+    assert int(rows[0]["layers"]) < 50
+
+
+def test_estimate_corrupt_stl_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A corrupt STL is an error on stderr with exit status 2, not a traceback."""
+    bad = tmp_path / "bad.stl"
+    bad.write_bytes(b"not an stl at all")
+    assert main(["estimate", str(bad)]) == EXIT_INVALID
+    assert "bad.stl" in capsys.readouterr().err
+
+
+def test_missing_catalog_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """A catalog path that does not exist gives exit status 2 and a message."""
+    assert main(["validate", "/nonexistent/parts.csv"]) == EXIT_INVALID
+    assert "error:" in capsys.readouterr().err
+
+
+def test_simulate_is_reproducible(capfd: pytest.CaptureFixture[str]) -> None:
+    """simulate prints DESIGN's JSON; the same seed gives the same output, bit for bit."""
+    scenario = str(DEMO / "scenarios" / "apac_outage_10_weeks.json")
+    args = ["simulate", "--scenario", scenario, "--paths", "40", "--seed", "7"]
+    assert main(args) == EXIT_OK
+    first = capfd.readouterr().out
+    assert main(args) == EXIT_OK
+    second = capfd.readouterr().out
+    assert first == second
+    data = json.loads(first)
+    assert data["paths"] == 40
+    assert data["seed"] == 7
+    assert data["horizon_days"] == 365
+    for kpi in (
+        "fill_rate",
+        "stockout_days",
+        "backorder_days",
+        "downtime_cost",
+        "print_hours",
+        "inventory_value",
+    ):
+        block = data[kpi]
+        assert block["ci_low"] <= block["mean"] <= block["ci_high"]
+    assert len(data["per_part"]) == 94
+
+
+def test_simulate_reads_a_saved_plan(
+    demo_plan: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """--plan DIR simulates the saved choices; an impossible saved choice exits 2."""
+    scenario = str(DEMO / "scenarios" / "apac_outage_10_weeks.json")
+    args = ["simulate", "--scenario", scenario, "--paths", "30", "--seed", "3"]
+    assert main([*args, "--plan", str(demo_plan)]) == EXIT_OK
+    saved = json.loads(capfd.readouterr().out)
+    assert main(args) == EXIT_OK
+    fresh = json.loads(capfd.readouterr().out)
+    assert saved == fresh  # the saved plan is the plan the demo gives
+
+    cols, rows = read_csv(demo_plan / "sourcing.csv")
+    printed = [r for r in rows if r["mode"] == "print_stock"]
+    for r in printed:  # everything back to buying: no print hours remain
+        r["mode"], r["printer_id"] = "buy_stock", ""
+    edited = tmp_path / "edited"
+    edited.mkdir()
+    with (edited / "sourcing.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=cols)
+        writer.writeheader()
+        writer.writerows(rows)
+    assert main([*args, "--plan", str(edited)]) == EXIT_OK
+    all_buy = json.loads(capfd.readouterr().out)
+    assert fresh["print_hours"]["mean"] > 0
+    assert all_buy["print_hours"]["mean"] == 0
+
+    rows[0]["mode"], rows[0]["printer_id"] = "print_stock", "NOPE"
+    with (edited / "sourcing.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=cols)
+        writer.writeheader()
+        writer.writerows(rows)
+    assert main([*args, "--plan", str(edited)]) == EXIT_INVALID
+    assert "not a feasible option" in capfd.readouterr().err

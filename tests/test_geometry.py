@@ -1,0 +1,238 @@
+"""Tests for planner.geometry: STL loading, checks and mass properties."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from planner.errors import GeometryError
+from planner.geometry import (
+    Mesh,
+    analyse_mesh,
+    box_mesh,
+    edge_ids,
+    load_stl,
+    mesh_properties,
+    weld_vertices,
+)
+
+DATA = Path(__file__).parent / "data" / "calibration"
+_FACET = np.dtype([("normal", "<f4", 3), ("vectors", "<f4", (3, 3)), ("attr", "<u2")])
+
+
+def binary_stl(vectors: np.ndarray, *, count: int | None = None) -> bytes:
+    """Binary STL bytes of triangles (header triangle count overridable)."""
+    facets = np.zeros(len(vectors), dtype=_FACET)
+    facets["vectors"] = vectors
+    n = len(vectors) if count is None else count
+    return b"test".ljust(80, b" ") + np.uint32(n).tobytes() + facets.tobytes()
+
+
+def ascii_stl(vectors: np.ndarray) -> bytes:
+    """ASCII STL text of triangles."""
+    lines = ["solid test"]
+    for tri in vectors:
+        lines += ["  facet normal 0 0 0", "    outer loop"]
+        lines += [f"      vertex {x:.9g} {y:.9g} {z:.9g}" for x, y, z in tri]
+        lines += ["    endloop", "  endfacet"]
+    lines.append("endsolid test")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_cube_volume_area_exact() -> None:
+    """A 10 mm cube is 1000 mm³ and 600 mm² (closed form), closed, centred at 5."""
+    props = mesh_properties(box_mesh((10.0, 10.0, 10.0)))
+    assert props.volume_mm3 == pytest.approx(1000.0, rel=1e-12)
+    assert props.area_mm2 == pytest.approx(600.0, rel=1e-12)
+    assert props.size_mm == (10.0, 10.0, 10.0)
+    assert props.centroid_mm == pytest.approx((5.0, 5.0, 5.0))
+    assert props.watertight
+    assert props.warnings == ()
+    assert props.method == "signed tetrahedra sum (numpy)"
+
+
+def test_box_centroid_and_bbox() -> None:
+    """A shifted 2 x 4 x 6 box: volume 48, centroid at its centre (hand-worked)."""
+    mesh = Mesh(vectors=box_mesh((2.0, 4.0, 6.0)).vectors + np.array([10.0, -3.0, 1.0]))
+    props = mesh_properties(mesh)
+    assert props.volume_mm3 == pytest.approx(48.0)
+    assert props.area_mm2 == pytest.approx(2 * (8 + 12 + 24))
+    assert props.bbox_min_mm == pytest.approx((10.0, -3.0, 1.0))
+    assert props.centroid_mm == pytest.approx((11.0, -1.0, 4.0))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.tuples(*[st.floats(-1e4, 1e4, allow_nan=False) for _ in range(3)]),
+    st.tuples(*[st.floats(0.5, 200.0) for _ in range(3)]),
+)
+def test_volume_translation_invariant(offset: tuple, size: tuple) -> None:
+    """Volume and area do not change when the part moves (reference point is local)."""
+    base = box_mesh(size)
+    moved = Mesh(vectors=base.vectors + np.asarray(offset))
+    a, b = mesh_properties(base), mesh_properties(moved)
+    assert b.volume_mm3 == pytest.approx(a.volume_mm3, rel=1e-9)
+    assert b.area_mm2 == pytest.approx(a.area_mm2, rel=1e-9)
+    assert a.volume_mm3 == pytest.approx(size[0] * size[1] * size[2], rel=1e-9)
+
+
+def test_inverted_cube_positive_volume_with_warning() -> None:
+    """Inward normals give |volume| and a warning saying so."""
+    inverted = Mesh(vectors=box_mesh((10.0, 10.0, 10.0)).vectors[:, ::-1])
+    props = mesh_properties(inverted)
+    assert props.volume_mm3 == pytest.approx(1000.0)
+    assert any("inverted normals" in w for w in props.warnings)
+    assert analyse_mesh(inverted).orientation == -1
+
+
+def test_open_mesh_warns_not_watertight() -> None:
+    """Dropping a facet leaves 3 edges with one face: not watertight, warned."""
+    open_box = Mesh(vectors=box_mesh().vectors[1:])
+    props = mesh_properties(open_box)
+    assert not props.watertight
+    assert any("not watertight: 3 of" in w for w in props.warnings)
+
+
+def test_zero_area_facets_dropped() -> None:
+    """A degenerate facet is left out and counted; the volume stays exact."""
+    degenerate = np.array([[[0, 0, 0], [1, 1, 1], [2, 2, 2]]], dtype=float)
+    mesh = Mesh(vectors=np.concatenate([box_mesh().vectors, degenerate]))
+    props = mesh_properties(mesh)
+    assert props.volume_mm3 == pytest.approx(1000.0)
+    assert props.n_triangles == 13
+    assert "1 zero-area facets dropped" in props.warnings
+    assert props.watertight
+
+
+@pytest.mark.parametrize(
+    ("size", "text"),
+    [(0.5, "likely in inches or metres: ×25.4 gives 12.7"), (6000.0, "micrometres")],
+)
+def test_units_warning(size: float, text: str) -> None:
+    """Parts under 1 mm or over 5 m are flagged as probably in other units."""
+    props = mesh_properties(box_mesh((size, size, size)))
+    assert any(text in w for w in props.warnings)
+
+
+def test_weld_and_edges_of_cube() -> None:
+    """A cube welds to 8 vertices and 18 edges, each shared by two facets."""
+    ids, vertices = weld_vertices(box_mesh().vectors)
+    assert vertices.shape == (8, 3)
+    _, counts = edge_ids(ids)
+    assert counts.size == 18
+    assert (counts == 2).all()
+
+
+def test_load_binary_path_and_bytes(tmp_path: Path) -> None:
+    """Binary STL from a path and from bytes gives the same float64 mesh."""
+    data = binary_stl(box_mesh((10, 20, 30)).vectors)
+    path = tmp_path / "box.stl"
+    path.write_bytes(data)
+    from_path = load_stl(path)
+    from_bytes = load_stl(data, name="upload.stl")
+    assert from_path.name == "box.stl"
+    assert from_bytes.name == "upload.stl"
+    assert from_path.vectors.dtype == np.float64
+    np.testing.assert_array_equal(from_path.vectors, from_bytes.vectors)
+    assert mesh_properties(from_path).volume_mm3 == pytest.approx(6000.0)
+
+
+def test_load_ascii() -> None:
+    """ASCII STL parses to the same cube as binary."""
+    mesh = load_stl(ascii_stl(box_mesh().vectors))
+    assert mesh.n_triangles == 12
+    assert mesh_properties(mesh).volume_mm3 == pytest.approx(1000.0)
+
+
+def test_binary_starting_with_solid() -> None:
+    """A binary STL whose header starts with 'solid' is still read as binary."""
+    data = b"solid binary".ljust(80) + binary_stl(box_mesh().vectors)[80:]
+    assert mesh_properties(load_stl(data)).volume_mm3 == pytest.approx(1000.0)
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        (b"", "empty"),
+        (b"part_id,description\nP1,pump\n" * 10, "text file, not an STL"),
+        (b"\x00\x01" * 20, "too short"),
+        (binary_stl(box_mesh().vectors)[:-7], "truncated or corrupt binary STL"),
+        (binary_stl(box_mesh().vectors, count=13), "header says 13 triangles"),
+        (binary_stl(np.zeros((0, 3, 3))), "0 triangles"),
+        (b"solid empty\nendsolid empty\n", "holds no facet"),
+        (
+            b"solid x\nfacet normal 0 0 0\nouter loop\nvertex a b c\nendfacet\n",
+            "cannot parse",
+        ),
+        (binary_stl(np.full((1, 3, 3), np.nan)), "NaN or infinite"),
+        (binary_stl(np.full((1, 3, 3), np.inf)), "NaN or infinite"),
+        (
+            binary_stl(np.array([[[0, 0, 0], [1, 1, 1], [2, 2, 2]]])),
+            "no facet with a non-zero",
+        ),
+    ],
+)
+def test_load_errors(data: bytes, match: str) -> None:
+    """Every refusal of load_stl is a GeometryError that says why."""
+    with pytest.raises(GeometryError, match=match):
+        load_stl(data, name="bad.stl")
+
+
+def test_triangle_cap_names_limit() -> None:
+    """More triangles than max_triangles is refused, naming the cap."""
+    with pytest.raises(GeometryError, match="max_triangles=11"):
+        load_stl(binary_stl(box_mesh().vectors), max_triangles=11)
+    with pytest.raises(GeometryError, match="max_triangles=11"):
+        load_stl(ascii_stl(box_mesh().vectors), max_triangles=11)
+
+
+def test_byte_cap_names_limit(tmp_path: Path) -> None:
+    """Files over max_bytes are refused (path: before reading), naming the cap."""
+    data = binary_stl(box_mesh().vectors)
+    path = tmp_path / "big.stl"
+    path.write_bytes(data)
+    with pytest.raises(GeometryError, match="max_bytes=100"):
+        load_stl(path, max_bytes=100)
+    with pytest.raises(GeometryError, match="max_bytes=100"):
+        load_stl(data, max_bytes=100)
+
+
+def test_missing_file() -> None:
+    """A path that does not exist is a GeometryError, not an OSError."""
+    with pytest.raises(GeometryError, match="cannot read file"):
+        load_stl("/nonexistent/part.stl")
+
+
+def test_mesh_shape_checked() -> None:
+    """Mesh refuses vertex arrays that are not (n, 3, 3)."""
+    with pytest.raises(GeometryError, match=r"shape \(n, 3, 3\)"):
+        Mesh(vectors=np.zeros((4, 3)))
+
+
+def test_mesh_properties_all_degenerate() -> None:
+    """mesh_properties refuses a mesh with no facet of non-zero area."""
+    with pytest.raises(GeometryError, match="no facet with a non-zero area"):
+        mesh_properties(Mesh(vectors=np.zeros((2, 3, 3))))
+
+
+@pytest.mark.skipif(
+    not (DATA / "results.csv").exists(), reason="calibration data absent"
+)
+def test_volume_area_match_numpy_stl_reference() -> None:
+    """Volumes and areas agree with numpy-stl get_mass_properties (results.csv)."""
+    rows = {r["file"]: r for r in csv.DictReader((DATA / "results.csv").open())}
+    files = sorted(DATA.glob("*.stl"))
+    assert files
+    for path in files:
+        props = mesh_properties(load_stl(path))
+        row = rows[path.name]
+        # results.csv rounds to 3 decimals
+        assert props.volume_mm3 == pytest.approx(float(row["volume_mm3"]), abs=2e-3)
+        assert props.area_mm2 == pytest.approx(float(row["area_mm2"]), abs=2e-3)
+        assert props.watertight == (row["watertight"] == "True")
+        assert props.n_triangles == int(row["triangles"])
