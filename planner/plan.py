@@ -305,8 +305,13 @@ def run_plan(
     params: SourcingParams | None = None,
     queue_start: datetime | None = None,
     queue_horizon_days: int = 90,
+    estimates: EstimateResult | None = None,
 ) -> PlanResult:
     """Plan end to end: policy, print estimates, print-vs-stock MILP, print queue.
+
+    ``estimates`` may carry print estimates already made for these parts and
+    printers (see :func:`estimate_parts`), so that re-planning with another budget
+    or scenario does not slice every STL again.
 
     Raises
     ------
@@ -321,7 +326,11 @@ def run_plan(
     policy = compute_policy(catalog, first, demand=demand)
     timings["policy_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    est = estimate_parts(catalog.parts, printers, materials)
+    est = (
+        estimates
+        if estimates is not None
+        else estimate_parts(catalog.parts, printers, materials)
+    )
     timings["estimate_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     options = build_options(

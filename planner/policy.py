@@ -254,7 +254,20 @@ def base_stock_policy(
     (6, 0.9834)
     """
     lam = np.asarray(demand_per_year, float)
+    if lam.ndim != 1:
+        raise PlannerError(f"demand_per_year must be 1-D, got shape {lam.shape}")
     n = lam.shape[0]
+    outage = outage if outage is not None else OutageProcess.none(n)
+    extra = (
+        np.zeros(n)
+        if ride_through_days is None
+        else np.asarray(ride_through_days, float)
+    )
+    if np.asarray(outage.exponential).shape != (n,):
+        raise PlannerError(
+            f"outage.exponential must have shape ({n},), "
+            f"got {np.asarray(outage.exponential).shape}"
+        )
     arrays = {
         "lead_time_days": np.asarray(lead_time_days, float),
         "unit_cost": np.asarray(unit_cost, float),
@@ -262,26 +275,26 @@ def base_stock_policy(
         "target_fill_rate": np.asarray(target_fill_rate, float),
         "downtime_cost_per_day": np.asarray(downtime_cost_per_day, float),
     }
-    for name, arr in {"demand_per_year": lam, **arrays}.items():
+    checked_too = {
+        "ride_through_days": extra,
+        "outage.rate_per_year": np.asarray(outage.rate_per_year, float),
+        "outage.duration_days": np.asarray(outage.duration_days, float),
+    }
+    for name, arr in {"demand_per_year": lam, **arrays, **checked_too}.items():
         if arr.shape != (n,):
             raise PlannerError(f"{name} must have shape ({n},), got {arr.shape}")
         finite = arr[~np.isnan(arr)] if name == "downtime_cost_per_day" else arr
         if np.any(~np.isfinite(finite)) or np.any(finite < 0):
             bad = int(np.flatnonzero(~np.isfinite(arr) | (arr < 0))[0])
             raise PlannerError(
-                f"{name} must be finite and >= 0, got {arr[bad]!r} at index {bad}"
+                f"{name} must be finite and >= 0, got {float(arr[bad])!r} "
+                f"at index {bad}"
             )
     lead = arrays["lead_time_days"]
     cost = arrays["unit_cost"]
     target = np.clip(arrays["target_fill_rate"], 0.0, 1.0)
     b = arrays["downtime_cost_per_day"]
     h_per_day = cost * arrays["holding_rate"] / DAYS_PER_YEAR
-    outage = outage if outage is not None else OutageProcess.none(n)
-    extra = (
-        np.zeros(n)
-        if ride_through_days is None
-        else np.asarray(ride_through_days, float)
-    )
     lam_day = lam / DAYS_PER_YEAR
 
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -928,7 +928,9 @@ def build_queue(
         order = idx[
             sequence_plates(plate_time_s[idx] * stretch, due_s[idx], priority[idx])
         ]
-        starts, ends, placed = _place(calendar, order, plate_time_s, plate_material)
+        starts, ends, placed = place_plates(
+            calendar, order, plate_time_s, plate_material
+        )
         late = ends > due_s[placed]
         if late.any():
             worst = float(np.max(ends[late] - due_s[placed][late])) / SECONDS_PER_DAY
@@ -981,7 +983,7 @@ def build_queue(
     )
 
 
-def _place(
+def place_plates(
     calendar: PrinterCalendar,
     order: np.ndarray,
     duration_s: np.ndarray,
@@ -1011,3 +1013,75 @@ def _place(
         ends.append(t)
         placed.append(plate)
     return np.array(starts), np.array(ends), np.array(placed, dtype=np.int64)
+
+
+def resequence_queue(
+    queue: PrintQueue,
+    printers: Sequence[Printer],
+    part_priorities: Mapping[str, float],
+    *,
+    scenario: Any = None,
+) -> PrintQueue:
+    """A print queue re-sequenced under edited part priorities.
+
+    The plates are kept (same parts, copies, due dates); each part's jobs get
+    their priority scaled by ``edited / original`` (the part's original priority is
+    its highest job priority). Each printer's plates are then re-ordered by
+    :func:`sequence_plates` and placed on its :class:`PrinterCalendar` exactly as
+    :func:`build_queue` places them.
+    """
+    jobs = queue.jobs
+    if not jobs:
+        return queue
+    original: dict[str, float] = {}
+    for job in jobs:
+        original[job.part_id] = max(original.get(job.part_id, 0.0), job.priority)
+    scale = {
+        pid: float(part_priorities[pid]) / value if value > 0 else 1.0
+        for pid, value in original.items()
+        if pid in part_priorities
+    }
+    start = queue.start
+    placed_jobs: list[PrintJob] = []
+    notes: list[str] = []
+    for printer in printers:
+        mine = [j for j in jobs if j.printer_id == printer.printer_id]
+        if not mine:
+            continue
+        calendar = PrinterCalendar.for_printer(printer, start=start, scenario=scenario)
+        stretch = (
+            1.0
+            if np.isinf(calendar.window_length_s)
+            else SECONDS_PER_DAY / calendar.window_length_s
+        )
+        duration_s = np.ceil(np.array([j.print_time_s for j in mine], dtype=float))
+        due_s = np.array([(j.due - start).total_seconds() for j in mine], dtype=float)
+        priority = np.array(
+            [j.priority * scale.get(j.part_id, 1.0) for j in mine], dtype=float
+        )
+        order = sequence_plates(duration_s * stretch, due_s, np.maximum(priority, 1e-9))
+        material = np.array([j.material for j in mine])
+        starts, ends, placed = place_plates(calendar, order, duration_s, material)
+        late = int((ends > due_s[placed]).sum())
+        if late:
+            notes.append(
+                f"printer {printer.printer_id}: {late} of {placed.size} plates "
+                f"finish after their due date"
+            )
+        for seq, (k, s, e) in enumerate(
+            zip(placed.tolist(), starts.tolist(), ends.tolist(), strict=True), start=1
+        ):
+            placed_jobs.append(
+                replace(
+                    mine[k],
+                    plate_id=f"{printer.printer_id}-{seq:04d}",
+                    sequence=seq,
+                    priority=float(priority[k]),
+                    start=start + timedelta(seconds=s),
+                    end=start + timedelta(seconds=e),
+                )
+            )
+    numbered = tuple(
+        replace(job, job_id=f"J{i:05d}") for i, job in enumerate(placed_jobs, start=1)
+    )
+    return replace(queue, jobs=numbered, warnings=tuple(notes))

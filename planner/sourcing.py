@@ -122,6 +122,10 @@ class SourcingParams:
         ``"highs"`` (default; falls back to CBC when highspy is missing) or ``"cbc"``.
     currency_symbol
         Prefix of money amounts in the reason texts.
+    min_print_lead_time_days
+        Shortest turnaround of a printed part from order to shelf: the lab
+        plans its queue by the day, and the what-if simulation steps days, so
+        a print ordered today is on the shelf tomorrow at the earliest. [days]
     """
 
     budget: float | None = None
@@ -132,6 +136,7 @@ class SourcingParams:
     gap_rel: float = 1e-4
     solver: Solver = Solver.HIGHS
     currency_symbol: str = "€"
+    min_print_lead_time_days: float = 1.0
 
     def __post_init__(self) -> None:
         if self.budget is not None and not (
@@ -710,7 +715,12 @@ def options_under_scenarios(
     c_p = np.where(ok, est_cost + pph * params.labour_rate_per_h, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         lead_p = np.where(
-            ok, (t_h * rho / (1.0 - rho) + t_h + pph) / daily_h[None, :], np.nan
+            ok,
+            np.maximum(
+                (t_h * rho / (1.0 - rho) + t_h + pph) / daily_h[None, :],
+                params.min_print_lead_time_days,
+            ),
+            np.nan,
         )
     t_ok = np.where(ok, t_h, 0.0)
     c_ok = np.where(ok, c_p, 0.0)

@@ -22,6 +22,7 @@ from planner.print_queue import (
     copies_per_plate,
     job_priority,
     plate_layout,
+    resequence_queue,
     sequence_cost,
     sequence_plates,
 )
@@ -670,3 +671,25 @@ def test_hybrid_without_printer_in_outage_raises():
             plan, parts, {}, [make_printer("P1")], start=START, scenario=scenario
         )
     assert build_queue(plan, parts, {}, [make_printer("P1")], start=START).jobs == ()
+
+
+def test_resequence_moves_a_raised_part_forward(lab):
+    """Raising one part's priority keeps every plate, moves it no later, no overlaps."""
+    plan, parts, estimates, printers = lab
+    queue = build_queue(plan, parts, estimates, printers, start=START)
+    last = max(queue.jobs, key=lambda j: (j.printer_id, j.sequence))
+    raised = {last.part_id: 1000.0 * last.priority}
+    again = resequence_queue(queue, printers, raised)
+    assert sorted((j.part_id, j.quantity) for j in again.jobs) == sorted(
+        (j.part_id, j.quantity) for j in queue.jobs
+    )
+    before = min(j.start for j in queue.jobs if j.part_id == last.part_id)
+    after = min(j.start for j in again.jobs if j.part_id == last.part_id)
+    assert after <= before
+    for jobs in by_printer(again).values():
+        for a, b in itertools.pairwise(jobs):
+            assert a.end <= b.start
+    unchanged = resequence_queue(queue, printers, {})
+    assert [(j.part_id, j.start) for j in unchanged.jobs] == [
+        (j.part_id, j.start) for j in queue.jobs
+    ]

@@ -1,0 +1,819 @@
+"""Cached calls from the pages into the planner core, and the small adapters they need.
+
+Every heavy call is keyed on bytes: a :class:`CatalogSource` hashes as the SHA-256 of
+the uploaded (or edited) catalog table, its demand history and the STL folder, and a
+:class:`PlanRequest` as that digest plus the plan settings. Scenarios travel as JSON
+text. Results that are Python objects (catalogs, plans, simulations) live in
+``st.cache_resource`` and are never mutated; tables and download bytes live in
+``st.cache_data``. Pages call these functions and render; they hold no formulas.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import tempfile
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from planner import export
+from planner.catalog import Catalog, DemandHistory, load_catalog, load_demo_catalog
+from planner.errors import CatalogError, PlannerError, PlannerWarning, ScenarioError
+from planner.plan import (
+    EstimateResult,
+    PlanResult,
+    compute_policy,
+    estimate_parts,
+    run_plan,
+    simulation_plan,
+)
+from planner.print_queue import (
+    PrintQueue,
+    resequence_queue,
+)
+from planner.printers import Material, Printer, load_demo_materials, load_demo_printers
+from planner.scenarios import (
+    KPI_NAMES,
+    PRESETS,
+    Scenario,
+    SimulationResult,
+    compare,
+    load_scenarios,
+    parse_scenarios,
+    scenario_to_dict,
+    simulate,
+)
+from planner.sourcing import SourcingParams, sourcing_table, summary_dict
+from planner.units import G_PER_KG, SECONDS_PER_HOUR
+
+#: File endings the catalog upload accepts.
+TABLE_SUFFIXES = (".csv", ".xlsx", ".zip")
+#: Label of the all-buy baseline in scenario comparisons.
+BASELINE_LABEL = "all-buy baseline"
+#: Label of the optimised plan in scenario comparisons.
+PLAN_LABEL = "plan"
+
+
+def _digest(*chunks: bytes) -> str:
+    """SHA-256 of length-prefixed chunks (so ``ab|c`` and ``a|bc`` differ)."""
+    h = hashlib.sha256()
+    for chunk in chunks:
+        h.update(len(chunk).to_bytes(8, "little"))
+        h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CatalogSource:
+    """Where the catalog comes from: the demo, or uploaded/edited bytes.
+
+    ``file_name`` empty means the demo catalog. ``stl_dir`` is a folder under the
+    session's temporary directory (or the demo's STL folder).
+    """
+
+    label: str = "demo catalog"
+    file_name: str = ""
+    data: bytes = b""
+    stl_dir: str = ""
+    history: bytes = b""
+    edited: bool = False
+
+    @property
+    def is_demo(self) -> bool:
+        """True for the demo catalog shipped in ``catalog/``."""
+        return not self.file_name
+
+    @property
+    def key(self) -> str:
+        """Digest of everything that shapes the loaded catalog (not the label)."""
+        return _digest(
+            self.file_name.encode(), self.data, self.stl_dir.encode(), self.history
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanRequest:
+    """Settings of one plan: catalog, printers, budget, scenarios, what-if printer."""
+
+    source: CatalogSource
+    printer_ids: tuple[str, ...]
+    budget: float | None = None
+    scenario_texts: tuple[str, ...] = ()
+    duplicate_printer: str = ""
+
+    @property
+    def key(self) -> str:
+        """Digest of the catalog digest and the settings."""
+        settings = json.dumps(
+            [
+                self.printer_ids,
+                self.budget,
+                self.scenario_texts,
+                self.duplicate_printer,
+            ]
+        )
+        return _digest(self.source.key.encode(), settings.encode())
+
+
+_HASH = {CatalogSource: lambda s: s.key, PlanRequest: lambda r: r.key}
+
+
+# -- catalog ------------------------------------------------------------------
+
+
+def demo_source() -> CatalogSource:
+    """The demo catalog (catalog/parts.csv with its history and STL folder)."""
+    return CatalogSource()
+
+
+def session_workdir() -> Path:
+    """A fresh ``tempfile.mkdtemp()`` folder per browser session for uploads."""
+    path = st.session_state.get("catalog_workdir")
+    if path is None or not Path(path).is_dir():
+        path = tempfile.mkdtemp(prefix="sparecast-")
+        st.session_state["catalog_workdir"] = path
+    return Path(path)
+
+
+def upload_digest(files: Sequence[tuple[str, bytes]]) -> str:
+    """Digest of a set of uploaded files (names and contents, order-free)."""
+    return _digest(
+        *(chunk for name, data in sorted(files) for chunk in (name.encode(), data))
+    )
+
+
+def upload_source(
+    files: Sequence[tuple[str, bytes]], *, workdir: Path
+) -> CatalogSource:
+    """Catalog source of an upload: one table (CSV/XLSX/ZIP), STL files, a history.
+
+    STL files are written into a folder named by their digest under ``workdir``
+    (only their base names are used, so no upload writes outside it). A CSV named
+    ``demand_history*`` or ``history*`` is taken as the demand history.
+
+    Raises
+    ------
+    CatalogError
+        If the upload holds no catalog table, several, or a file of another type.
+    """
+    tables: list[tuple[str, bytes]] = []
+    histories: list[tuple[str, bytes]] = []
+    stls: list[tuple[str, bytes]] = []
+    for name, data in files:
+        base = Path(name).name
+        suffix = Path(base).suffix.lower()
+        if suffix == ".stl":
+            stls.append((base, data))
+        elif suffix == ".csv" and base.lower().startswith(
+            ("demand_history", "history")
+        ):
+            histories.append((base, data))
+        elif suffix in TABLE_SUFFIXES:
+            tables.append((base, data))
+        else:
+            raise CatalogError(
+                f"upload {name!r}: expected a .csv, .xlsx or .zip catalog, .stl files "
+                f"or a demand_history*.csv, got {suffix or 'no extension'!r}"
+            )
+    if len(tables) != 1:
+        found = ", ".join(n for n, _ in tables) or "none"
+        raise CatalogError(
+            f"upload: expected exactly one catalog table (.csv, .xlsx or .zip), "
+            f"got {len(tables)} ({found})"
+        )
+    if len(histories) > 1:
+        raise CatalogError(
+            f"upload: expected at most one demand history CSV, got "
+            f"{', '.join(n for n, _ in histories)}"
+        )
+    stl_dir = ""
+    if stls:
+        folder = workdir / upload_digest(stls)[:16]
+        folder.mkdir(parents=True, exist_ok=True)
+        for base, data in stls:
+            (folder / base).write_bytes(data)
+        stl_dir = str(folder)
+    table_name, table = tables[0]
+    return CatalogSource(
+        label=f"uploaded {table_name}",
+        file_name=table_name,
+        data=table,
+        stl_dir=stl_dir,
+        history=histories[0][1] if histories else b"",
+    )
+
+
+@st.cache_resource(show_spinner=False, max_entries=16, hash_funcs=_HASH)
+def get_catalog(source: CatalogSource) -> Catalog:
+    """Load and validate the catalog of ``source`` (cached on its digest).
+
+    Raises
+    ------
+    CatalogError
+        If the table cannot be read or lacks a required column.
+    """
+    if source.is_demo:
+        return load_demo_catalog()
+    return load_catalog(
+        source.data,
+        name=source.file_name,
+        stl_dir=source.stl_dir or None,
+        history=source.history or None,
+    )
+
+
+def parts_frame(catalog: Catalog) -> pd.DataFrame:
+    """The catalog's parts as a table with the DESIGN.md columns."""
+    return export.parts_frame(catalog.parts)
+
+
+def history_csv(history: DemandHistory | None) -> bytes:
+    """A demand history as ``part_id,date,quantity`` CSV bytes (empty if none)."""
+    if history is None or len(history) == 0:
+        return b""
+    frame = pd.DataFrame(
+        {
+            "part_id": np.asarray(history.part_id).astype(str),
+            "date": np.datetime_as_string(
+                np.asarray(history.date, dtype="datetime64[D]"), unit="D"
+            ),
+            "quantity": np.asarray(history.quantity),
+        }
+    )
+    return export.csv_bytes(frame)
+
+
+def edited_source(
+    frame: pd.DataFrame, *, base: CatalogSource, catalog: Catalog
+) -> CatalogSource:
+    """Source of an edited parts table, re-validated by the core like an upload.
+
+    The edited rows become a CSV; the STL folder and demand history of the catalog
+    they came from go with them.
+    """
+    stl_dir = str(catalog.stl_dir) if catalog.stl_dir else base.stl_dir
+    label = base.label if base.edited else f"{base.label}, edited"
+    return CatalogSource(
+        label=label,
+        file_name="edited_catalog.csv",
+        data=export.csv_bytes(frame),
+        stl_dir=stl_dir,
+        history=history_csv(catalog.history),
+        edited=True,
+    )
+
+
+def errors_frame(catalog: Catalog) -> pd.DataFrame:
+    """Every bad cell of an import: row (header = 1), column, message."""
+    return pd.DataFrame(
+        {
+            "row": [e.row for e in catalog.errors],
+            "column": [e.column for e in catalog.errors],
+            "message": [e.message for e in catalog.errors],
+        },
+        columns=["row", "column", "message"],
+    )
+
+
+def mapping_frame(catalog: Catalog) -> pd.DataFrame:
+    """How the upload's headers were mapped onto catalog columns."""
+    items = list(catalog.column_mapping.items())
+    return pd.DataFrame(
+        {
+            "header in file": [a for a, _ in items],
+            "catalog column": [b for _, b in items],
+            "renamed": [a != b for a, b in items],
+        },
+        columns=["header in file", "catalog column", "renamed"],
+    )
+
+
+def catalog_metrics(catalog: Catalog) -> dict[str, float]:
+    """Headline counts of a catalog: parts, printable, V/E/D, stock value."""
+    parts = catalog.parts
+    criticality = np.array([str(p.criticality) for p in parts], dtype=object)
+    on_hand = np.fromiter((p.on_hand for p in parts), dtype=float, count=len(parts))
+    unit_cost = np.fromiter((p.unit_cost for p in parts), dtype=float, count=len(parts))
+    printable = np.fromiter((p.printable for p in parts), dtype=bool, count=len(parts))
+    return {
+        "parts": len(parts),
+        "printable": int(printable.sum()),
+        "vital": int((criticality == "V").sum()),
+        "essential": int((criticality == "E").sum()),
+        "desirable": int((criticality == "D").sum()),
+        "stock_value": float(on_hand @ unit_cost),
+        "bad_rows": len({e.row for e in catalog.errors}),
+    }
+
+
+# -- scenarios ----------------------------------------------------------------
+
+
+def scenario_json(scenario: Scenario | None) -> str:
+    """A scenario as canonical JSON text ("" for none), the cache key of scenarios."""
+    if scenario is None:
+        return ""
+    return json.dumps(scenario_to_dict(scenario), sort_keys=True)
+
+
+def scenario_from_json(text: str) -> Scenario | None:
+    """Inverse of :func:`scenario_json`.
+
+    Raises
+    ------
+    ScenarioError
+        If the text is not a valid scenario.
+    """
+    if not text:
+        return None
+    return parse_scenarios(json.loads(text))[0]
+
+
+def preset_names() -> list[str]:
+    """Names of the preset scenarios, in their order."""
+    return list(PRESETS)
+
+
+def preset(name: str) -> Scenario:
+    """The preset scenario called ``name``."""
+    return PRESETS[name]
+
+
+def scenario_file(data: bytes, name: str) -> list[Scenario]:
+    """Scenarios of an uploaded JSON/YAML file.
+
+    Raises
+    ------
+    ScenarioError
+        If the file is not valid JSON/YAML or holds an unknown event type or field.
+    """
+    return load_scenarios(data, name=name)
+
+
+def build_scenario(
+    *, name: str, horizon_days: int, events: Sequence[Mapping[str, object]]
+) -> Scenario:
+    """A scenario from widget values, validated by the core's parser.
+
+    Raises
+    ------
+    ScenarioError
+        If an event misses a field its type needs or a value is out of range.
+    """
+    if not events:
+        raise ScenarioError(f"scenario {name!r}: add at least one event")
+    data = {"name": name, "horizon_days": int(horizon_days), "events": list(events)}
+    return parse_scenarios(data)[0]
+
+
+def scenario_bytes(scenario: Scenario) -> bytes:
+    """A scenario as a JSON file (DESIGN.md scenario format)."""
+    return json.dumps(scenario_to_dict(scenario), indent=2).encode()
+
+
+# -- policy -------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=32, hash_funcs=_HASH)
+def policy_table(source: CatalogSource, scenario_text: str) -> pd.DataFrame:
+    """policy.csv of the catalog under a scenario ("" = none) as a table.
+
+    Raises
+    ------
+    PlannerError
+        If the catalog or the scenario is invalid.
+    """
+    catalog = get_catalog(source)
+    result = compute_policy(catalog, scenario_from_json(scenario_text))
+    return export.policy_frame(result.rows)
+
+
+def policy_metrics(frame: pd.DataFrame) -> dict[str, float]:
+    """Totals of a policy table: stock investment, just-in-case share, to order."""
+    return {
+        "investment": float(frame["investment"].sum()),
+        "just_in_case_investment": float(frame["just_in_case_investment"].sum()),
+        "n_just_in_case": int((frame["just_in_case_units"] > 0).sum()),
+        "annual_cost": float(frame["annual_cost"].sum()),
+        "n_to_order": int((frame["to_order"] > 0).sum()),
+    }
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A table as UTF-8 CSV bytes, no index."""
+    return export.csv_bytes(frame)
+
+
+def xlsx_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:
+    """Tables as one XLSX workbook, one sheet each."""
+    return export.to_xlsx(dict(sheets))
+
+
+# -- plan ---------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def demo_printers() -> tuple[Printer, ...]:
+    """The demo lab's printers (catalog/printers.csv)."""
+    return tuple(load_demo_printers())
+
+
+@st.cache_resource(show_spinner=False)
+def demo_materials() -> dict[str, Material]:
+    """The demo materials (catalog/materials.csv), keyed by upper-case name."""
+    return dict(load_demo_materials())
+
+
+def default_request(source: CatalogSource) -> PlanRequest:
+    """All demo printers, no budget, no scenario."""
+    return PlanRequest(
+        source=source, printer_ids=tuple(p.printer_id for p in demo_printers())
+    )
+
+
+def lab_printers(request: PlanRequest) -> tuple[Printer, ...]:
+    """The printers a request plans with, a duplicated one appended for what-ifs.
+
+    Raises
+    ------
+    PlannerError
+        If a printer id is not in the lab, or no printer is chosen.
+    """
+    by_id = {p.printer_id: p for p in demo_printers()}
+    unknown = [pid for pid in (*request.printer_ids, request.duplicate_printer) if pid]
+    unknown = [pid for pid in unknown if pid not in by_id]
+    if unknown:
+        raise PlannerError(
+            f"printer {unknown[0]!r} is not in the lab; choose from {', '.join(by_id)}"
+        )
+    chosen = [by_id[pid] for pid in request.printer_ids]
+    if request.duplicate_printer:
+        taken = {p.printer_id for p in chosen} | set(by_id)
+        n = 2
+        while f"{request.duplicate_printer}-{n}" in taken:
+            n += 1
+        chosen.append(
+            dataclasses.replace(
+                by_id[request.duplicate_printer],
+                printer_id=f"{request.duplicate_printer}-{n}",
+            )
+        )
+    return tuple(chosen)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_HASH)
+def get_plan(request: PlanRequest) -> PlanResult:
+    """The whole plan (policy, estimates, sourcing, queue) for a request.
+
+    Raises
+    ------
+    InfeasibleError
+        If the sourcing model has no feasible plan (e.g. the budget is too small).
+    PlannerError
+        If the catalog, a scenario or the printers are invalid.
+    """
+    catalog = get_catalog(request.source)
+    scenarios = [scenario_from_json(t) for t in request.scenario_texts]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PlannerWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        printers = lab_printers(request)
+        return run_plan(
+            catalog,
+            printers,
+            demo_materials(),
+            scenarios=[s for s in scenarios if s is not None],
+            params=SourcingParams(budget=request.budget),
+            estimates=get_estimates(request.source, printers),
+        )
+
+
+@st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_HASH)
+def get_estimates(
+    source: CatalogSource, printers: tuple[Printer, ...]
+) -> EstimateResult:
+    """Print estimates of the catalog's printable parts on these printers.
+
+    Cached apart from the plan, so a new budget or scenario re-plans in a
+    fraction of a second instead of slicing every STL again.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PlannerWarning)
+        return estimate_parts(get_catalog(source).parts, printers, demo_materials())
+
+
+def sourcing_summary(result: PlanResult) -> dict[str, float]:
+    """Headline figures of a plan: objective vs all-buy, investment, parts per mode."""
+    core = summary_dict(result.sourcing)
+    baseline = core["baseline_cost"]
+    summary: dict[str, float] = {
+        "objective": core["objective"],
+        "baseline_cost": baseline,
+        "savings": core["savings"],
+        "savings_frac": core["savings"] / baseline if baseline > 0 else 0.0,
+        "total_investment": core["total_investment"],
+        "print_jobs": len(result.queue.jobs),
+    }
+    for mode, count in core["n_parts_by_mode"].items():
+        summary[f"n_{mode}"] = int(count)
+    return summary
+
+
+def summary_delta(base: PlanResult, other: PlanResult) -> dict[str, float]:
+    """``other`` minus ``base`` for every headline figure."""
+    a, b = sourcing_summary(base), sourcing_summary(other)
+    return {k: b[k] - a[k] for k in a}
+
+
+def usage_frame(result: PlanResult) -> pd.DataFrame:
+    """Printer hours used vs allowed per year, with the utilisation fraction."""
+    frame = pd.DataFrame(
+        result.sourcing.printer_usage,
+        columns=["printer_id", "capacity_hours", "used_hours"],
+    )
+    capacity = frame["capacity_hours"].to_numpy(dtype=float)
+    used = frame["used_hours"].to_numpy(dtype=float)
+    frame["utilisation_frac"] = np.divide(
+        used, capacity, out=np.zeros_like(used), where=capacity > 0
+    )
+    return frame
+
+
+def sourcing_frame(result: PlanResult) -> pd.DataFrame:
+    """sourcing.csv: mode, printer, reason and every mode's figures."""
+    return export.sourcing_frame(sourcing_table(result.sourcing, result.options))
+
+
+def sourcing_display_order(frame: pd.DataFrame) -> list[str]:
+    """Columns of the sourcing table with each figure's modes side by side."""
+    first = ["part_id", "mode", "printer_id", "reason"]
+    grouped = [
+        c
+        for prefix in ("cost_", "investment_", "printer_hours_")
+        for c in frame.columns
+        if c.startswith(prefix)
+    ]
+    return first + grouped + [c for c in frame.columns if c not in first + grouped]
+
+
+def plan_warnings(result: PlanResult) -> tuple[str, ...]:
+    """What the plan noticed but worked around (unreadable STLs, late jobs)."""
+    return tuple(result.warnings)
+
+
+# -- simulation ---------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False, max_entries=16, hash_funcs=_HASH)
+def get_simulation(
+    request: PlanRequest, scenario_text: str, n_paths: int, seed: int, baseline: bool
+) -> SimulationResult:
+    """Monte Carlo of the plan (or the all-buy baseline) under a scenario.
+
+    Raises
+    ------
+    PlannerError
+        If the plan or the scenario is invalid.
+    """
+    scenario = scenario_from_json(scenario_text)
+    if scenario is None:
+        raise ScenarioError("simulation: choose or build a scenario first")
+    result = get_plan(request)
+    return simulate(
+        simulation_plan(result, baseline=baseline),
+        scenario,
+        n_paths=int(n_paths),
+        seed=int(seed),
+        printers=result.printers,
+    )
+
+
+def _number(value: float) -> str:
+    """A KPI value as text: whole numbers from 1000 up, else 4 significant digits."""
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.4g}"
+
+
+def _interval(low: float, high: float) -> str:
+    """A 95 % interval as text."""
+    return f"[{_number(low)}, {_number(high)}]"
+
+
+def comparison_frame(
+    plan_sim: SimulationResult, base_sim: SimulationResult
+) -> pd.DataFrame:
+    """KPI per row: baseline and plan means with 95 % CIs, and their difference.
+
+    The difference interval is the paired one when both runs share seed, paths and
+    horizon (the core's ``compare``).
+    """
+    base, plan = compare({BASELINE_LABEL: base_sim, PLAN_LABEL: plan_sim})
+    records = [
+        {
+            "kpi": name,
+            BASELINE_LABEL: _number(base[name]),
+            "baseline 95% CI": _interval(
+                base[f"{name}_ci_low"], base[f"{name}_ci_high"]
+            ),
+            PLAN_LABEL: _number(plan[name]),
+            "plan 95% CI": _interval(plan[f"{name}_ci_low"], plan[f"{name}_ci_high"]),
+            "difference (plan - baseline)": _number(plan[f"{name}_diff"]),
+            "difference 95% CI": _interval(
+                plan[f"{name}_diff_ci_low"], plan[f"{name}_diff_ci_high"]
+            ),
+        }
+        for name in KPI_NAMES
+    ]
+    return pd.DataFrame.from_records(records)
+
+
+def per_part_frame(
+    plan_sim: SimulationResult, base_sim: SimulationResult
+) -> pd.DataFrame:
+    """Per-part KPI means of both runs in long form (with a ``run`` column)."""
+    frames = []
+    for label, sim in ((PLAN_LABEL, plan_sim), (BASELINE_LABEL, base_sim)):
+        frame = pd.DataFrame(sim.per_part)
+        frame.insert(0, "run", label)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def sim_part_ids(sim: SimulationResult) -> list[str]:
+    """Part ids in the order of the simulation's per-part arrays."""
+    return [str(pid) for pid in sim.part_id]
+
+
+def fan_frame(sim: SimulationResult, part_id: str) -> pd.DataFrame:
+    """On-hand quantiles (5, 25, 50, 75, 95 %) per day for one part."""
+    index = sim_part_ids(sim).index(part_id)
+    band = np.asarray(sim.on_hand_quantiles[:, index, :], dtype=float)
+    return pd.DataFrame(
+        {
+            "day": np.arange(band.shape[0]),
+            "q05": band[:, 0],
+            "q25": band[:, 1],
+            "q50": band[:, 2],
+            "q75": band[:, 3],
+            "q95": band[:, 4],
+        }
+    )
+
+
+def results_bytes(
+    scenario: Scenario, plan_sim: SimulationResult, base_sim: SimulationResult
+) -> bytes:
+    """Both simulations and their comparison as one JSON file."""
+    payload = {
+        "scenario": scenario_to_dict(scenario),
+        PLAN_LABEL: plan_sim.to_dict(),
+        BASELINE_LABEL: base_sim.to_dict(),
+        "comparison": compare({BASELINE_LABEL: base_sim, PLAN_LABEL: plan_sim}),
+    }
+    return json.dumps(payload, indent=2, default=_json_default).encode()
+
+
+def _json_default(value: object) -> object:
+    """JSON for numpy scalars and arrays."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
+
+
+# -- print queue --------------------------------------------------------------
+
+
+def queue_table(result: PlanResult) -> pd.DataFrame:
+    """print_queue.csv as a table (DESIGN.md columns, ISO 8601 times)."""
+    return export.queue_frame(result.queue)
+
+
+def gantt_frame(result: PlanResult) -> pd.DataFrame:
+    """One bar per job: printer, start, end, part, priority and criticality."""
+    criticality = {p.part_id: str(p.criticality) for p in result.catalog.parts}
+    jobs = result.queue.jobs
+    return pd.DataFrame(
+        {
+            "printer_id": [j.printer_id for j in jobs],
+            "job_id": [j.job_id for j in jobs],
+            "plate_id": [j.plate_id for j in jobs],
+            "part_id": [j.part_id for j in jobs],
+            "quantity": [j.quantity for j in jobs],
+            "priority": [float(j.priority) for j in jobs],
+            "criticality": [criticality.get(j.part_id, "") for j in jobs],
+            "start": pd.to_datetime([j.start for j in jobs]),
+            "end": pd.to_datetime([j.end for j in jobs]),
+            "due": pd.to_datetime([j.due for j in jobs]),
+        }
+    )
+
+
+def queue_metrics(result: PlanResult) -> dict[str, float]:
+    """Totals of the print queue: jobs, print hours, filament, cost, last end."""
+    jobs = result.queue.jobs
+    print_time_s = np.fromiter((j.print_time_s for j in jobs), float, len(jobs))
+    filament_g = np.fromiter((j.filament_g for j in jobs), float, len(jobs))
+    cost = np.fromiter((j.cost for j in jobs), float, len(jobs))
+    return {
+        "jobs": len(jobs),
+        "printers": len({j.printer_id for j in jobs}),
+        "print_hours": float(print_time_s.sum() / SECONDS_PER_HOUR),
+        "filament_kg": float(filament_g.sum() / G_PER_KG),
+        "cost": float(cost.sum()),
+        "late_jobs": sum(j.end > j.due for j in jobs),
+    }
+
+
+def priority_frame(result: PlanResult) -> pd.DataFrame:
+    """Part priorities of the queue (one row per printed part) for editing."""
+    frame = gantt_frame(result)
+    if frame.empty:
+        return pd.DataFrame(columns=["part_id", "criticality", "priority"])
+    return (
+        frame.groupby("part_id", as_index=False, sort=False)
+        .agg(criticality=("criticality", "first"), priority=("priority", "max"))
+        .sort_values("priority", ascending=False, kind="stable")
+        .reset_index(drop=True)
+    )
+
+
+def priorities_json(frame: pd.DataFrame) -> str:
+    """Edited part priorities as canonical JSON text (the cache key of a re-run)."""
+    pairs = sorted(
+        (str(p), float(v))
+        for p, v in zip(frame["part_id"], frame["priority"], strict=True)
+    )
+    return json.dumps(pairs)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_HASH)
+def get_queue_plan(request: PlanRequest, priorities_text: str) -> PlanResult:
+    """The plan with its print queue rebuilt under edited part priorities.
+
+    Raises
+    ------
+    PlannerError
+        If the plan cannot be built.
+    """
+    result = get_plan(request)
+    if not priorities_text:
+        return result
+    overrides = dict(json.loads(priorities_text))
+    queue = requeue(result, overrides)
+    return dataclasses.replace(result, queue=queue)
+
+
+def requeue(result: PlanResult, part_priorities: Mapping[str, float]) -> PrintQueue:
+    """The plan's print queue re-sequenced under edited part priorities (core)."""
+    scenario = result.scenarios[0] if result.scenarios else None
+    return resequence_queue(
+        result.queue, result.printers, part_priorities, scenario=scenario
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=16, hash_funcs=_HASH)
+def queue_csv(request: PlanRequest, priorities_text: str) -> bytes:
+    """print_queue.csv bytes."""
+    return csv_bytes(queue_table(get_queue_plan(request, priorities_text)))
+
+
+@st.cache_data(show_spinner=False, max_entries=16, hash_funcs=_HASH)
+def queue_json(request: PlanRequest, priorities_text: str) -> bytes:
+    """queue.json bytes (the print package's canonical queue)."""
+    result = get_queue_plan(request, priorities_text)
+    document = export.queue_to_json(
+        result.queue, result.printers, result.estimates.estimates
+    )
+    return export.json_text(document).encode()
+
+
+@st.cache_data(show_spinner=False, max_entries=16, hash_funcs=_HASH)
+def plan_xlsx(request: PlanRequest, priorities_text: str) -> bytes:
+    """One workbook with the print queue, the policy and the sourcing decisions."""
+    result = get_queue_plan(request, priorities_text)
+    return xlsx_bytes(
+        {
+            "queue": queue_table(result),
+            "policy": export.policy_frame(result.policy.rows),
+            "sourcing": sourcing_frame(result),
+        }
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=8, hash_funcs=_HASH)
+def print_package(request: PlanRequest, priorities_text: str) -> bytes:
+    """print_package.zip bytes (queue.json/csv, STLs, 3MF plates, job manifests)."""
+    result = get_queue_plan(request, priorities_text)
+    return export.print_package_bytes(
+        result.queue, result.catalog.parts, result.printers, result.estimates.estimates
+    )

@@ -1,0 +1,224 @@
+"""The app in a real browser: `streamlit run` as a subprocess driven by Chromium.
+
+Skipped only when /usr/bin/chromium is missing and SPARECAST_REQUIRE_BROWSER is not
+set (CI sets it, so there a missing browser fails the test instead of hiding it).
+With SPARECAST_SCREENSHOT=1 it also saves docs/screenshot.png of the Print vs stock
+page on the demo catalog.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+#: print_queue.csv columns (DESIGN.md).
+QUEUE_COLUMNS = [
+    "job_id",
+    "printer_id",
+    "plate_id",
+    "sequence",
+    "part_id",
+    "quantity",
+    "material",
+    "stl_file",
+    "print_time_s",
+    "filament_g",
+    "cost",
+    "earliest_start",
+    "due",
+    "priority",
+    "start",
+    "end",
+]
+TIMEOUT_MS = 120_000
+
+if not CHROMIUM.exists() and not os.environ.get("SPARECAST_REQUIRE_BROWSER"):
+    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+
+
+def _free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_healthy(url: str, server: subprocess.Popen, timeout_s: float = 90.0) -> None:
+    """Poll Streamlit's health endpoint until it answers ok (or the server dies)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError(f"streamlit exited early with {server.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200 and r.read().strip() == b"ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"streamlit did not become healthy within {timeout_s} s")
+
+
+def _upload_files(folder: Path) -> tuple[list[Path], str, int, set[str]]:
+    """A small catalog CSV (demo rows with STLs + one bad row) and its STL files.
+
+    Returns the files to upload, the bad row's part id, its row number and the
+    part ids of the good rows.
+    """
+    with (ROOT / "catalog" / "parts.csv").open(newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        rows = list(reader)
+    col = {name: i for i, name in enumerate(header)}
+    printable = [r for r in rows if r[col["stl_file"]] and r[col["annual_demand"]]]
+    plain = [r for r in rows if not r[col["stl_file"]] and r[col["annual_demand"]]]
+    chosen = printable[:4] + plain[:2]
+    bad = list(plain[2])
+    bad[col["unit_cost"]] = "abc"
+    chosen.append(bad)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(chosen)
+    table = folder / "parts_small.csv"
+    table.write_text(buffer.getvalue(), encoding="utf-8")
+    stls = [ROOT / "catalog" / "stl" / r[col["stl_file"]] for r in printable[:4]]
+    good = {r[col["part_id"]] for r in chosen[:-1]}
+    return [table, *stls], bad[col["part_id"]], len(chosen) + 1, good
+
+
+def _go(page, title: str) -> None:
+    """Open a page from the sidebar navigation and wait for its title."""
+    page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
+    page.locator("h1", has_text=title).first.wait_for(timeout=TIMEOUT_MS)
+
+
+def _metric(page, label: str) -> str:
+    """Text of the metric value under ``label``."""
+    metric = page.locator('[data-testid="stMetric"]', has_text=label).first
+    return metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+@pytest.mark.browser
+def test_upload_plan_and_download_queue(tmp_path: Path) -> None:
+    """Upload a catalog with a bad row, see the error, plan, download the queue CSV."""
+    from playwright.sync_api import sync_playwright
+
+    files, bad_id, bad_row, good_ids = _upload_files(tmp_path)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = (tmp_path / "streamlit.log").open("w")
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "streamlit_app.py",
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait_healthy(url, server)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            )
+            try:
+                page = browser.new_page(
+                    accept_downloads=True, viewport={"width": 1500, "height": 1100}
+                )
+                page.set_default_timeout(TIMEOUT_MS)
+                page.goto(url)
+                page.locator("h1", has_text="Catalog").first.wait_for()
+                page.set_input_files('input[type="file"]', [str(f) for f in files])
+                table = page.locator('[data-testid="stTable"]').first
+                table.wait_for()
+                text = table.inner_text()
+                assert str(bad_row) in text
+                assert "unit_cost" in text
+                assert "abc" in text
+                page.get_by_text("uploaded parts_small.csv").first.wait_for()
+                assert _metric(page, "Parts") == str(len(good_ids))
+                assert bad_id not in good_ids
+
+                _go(page, "Print queue")
+                page.get_by_role("button", name="Plan the print queue").click()
+                page.locator(
+                    '[data-testid="stMetric"]', has_text="Print jobs"
+                ).wait_for()
+                n_jobs = int(_metric(page, "Print jobs"))
+                with page.expect_download() as info:
+                    page.get_by_role("button", name="Queue CSV").click()
+                target = tmp_path / "print_queue.csv"
+                info.value.save_as(target)
+                with target.open(newline="", encoding="utf-8") as f:
+                    reader = csv.DictReader(f)
+                    rows = list(reader)
+                    assert reader.fieldnames == QUEUE_COLUMNS
+                assert len(rows) == n_jobs
+                for row in rows:
+                    assert row["part_id"] in good_ids
+                    assert datetime.fromisoformat(row["end"]) > datetime.fromisoformat(
+                        row["start"]
+                    )
+                    assert int(row["quantity"]) >= 1
+
+                if os.environ.get("SPARECAST_SCREENSHOT") == "1":
+                    demo = browser.new_page(viewport={"width": 1500, "height": 1100})
+                    demo.set_default_timeout(TIMEOUT_MS)
+                    demo.goto(url)
+                    demo.locator("h1", has_text="Catalog").first.wait_for()
+                    _go(demo, "Print vs stock")
+                    demo.get_by_role("button", name="Run plan").click()
+                    demo.locator(
+                        '[data-testid="stMetric"]', has_text="Objective"
+                    ).wait_for()
+                    demo.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
+                    demo.wait_for_timeout(1500)
+                    shot = ROOT / "docs" / "screenshot.png"
+                    shot.parent.mkdir(exist_ok=True)
+                    demo.screenshot(path=str(shot), full_page=False)
+                    assert shot.stat().st_size > 10_000
+            finally:
+                browser.close()
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=15)
+        log.close()
