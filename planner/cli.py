@@ -121,8 +121,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(f"column {source!r} -> {target}")
     _report_bad_rows(catalog)
     n_bad = len({e.row for e in catalog.errors})
-    print(f"{len(catalog.parts)} valid parts, {n_bad} rows with errors")
-    return EXIT_INVALID if catalog.errors else EXIT_OK
+    n_bad_history = len({e.row for e in catalog.history_errors})
+    print(
+        f"{len(catalog.parts)} valid parts, {n_bad} rows with errors"
+        + (f", {n_bad_history} bad demand-history rows" if n_bad_history else "")
+    )
+    return EXIT_INVALID if catalog.errors or catalog.history_errors else EXIT_OK
 
 
 def cmd_estimate(args: argparse.Namespace) -> int:
@@ -204,13 +208,7 @@ def cmd_policy(args: argparse.Namespace) -> int:
     catalog = _load_catalog(args)
     _report_bad_rows(catalog)
     scenarios = _load_scenarios([args.scenario] if args.scenario else None)
-    if len(scenarios) > 1:
-        print(
-            f"warning: {args.scenario} holds {len(scenarios)} scenarios; "
-            f"the policy uses the first, {scenarios[0].name!r}",
-            file=sys.stderr,
-        )
-    result = compute_policy(catalog, scenarios[0] if scenarios else None)
+    result = compute_policy(catalog, scenarios)
     _write_table(result.rows, args.format, args.out)
     return EXIT_OK
 

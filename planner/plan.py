@@ -32,39 +32,6 @@ from planner.sourcing import (
     build_options,
     solve_sourcing,
 )
-from planner.units import DAYS_PER_YEAR
-
-#: Columns of policy.csv, in order (DESIGN.md `policy` record plus context).
-POLICY_COLUMNS = (
-    "part_id",
-    "description",
-    "criticality",
-    "policy",
-    "reorder_point",
-    "order_up_to",
-    "safety_stock",
-    "fill_rate",
-    "target_fill_rate",
-    "expected_backorders",
-    "expected_on_hand",
-    "annual_holding_cost",
-    "annual_downtime_cost",
-    "annual_order_cost",
-    "annual_cost",
-    "demand_per_year",
-    "demand_source",
-    "demand_method",
-    "demand_class",
-    "lead_time_days",
-    "binding",
-    "order_up_to_normal",
-    "just_in_case_units",
-    "just_in_case_investment",
-    "on_hand",
-    "on_order",
-    "to_order",
-    "investment",
-)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -133,35 +100,59 @@ class PolicyResult:
 
 def compute_policy(
     catalog: Catalog,
-    scenario: Scenario | None = None,
+    scenario: Scenario | Sequence[Scenario] | None = None,
     *,
     demand: DemandEstimate | None = None,
 ) -> PolicyResult:
-    """Base-stock policy of every part, sized against the scenario's outages.
+    """Base-stock policy of every part, sized against the scenarios' outages.
 
-    ``random_outages`` in the scenario give the just-in-case level (the smallest S
+    ``random_outages`` in a scenario give the just-in-case level (the smallest S
     meeting the fill-rate floor under the outage process); ``supplier_outage``
     windows give the stock that rides through the window; lead-time multipliers
-    and demand surges scale lead time and demand.
+    and demand surges scale lead time and demand. With several scenarios each part
+    is sized for the one that needs the most stock (as the sourcing model does),
+    and ``sized_for`` names it.
     ``annual_cost`` is holding + expected downtime + ordering cost per year; the
     purchase cost of consumed units does not depend on the policy and is left out.
     """
     parts = catalog.parts
     demand = demand if demand is not None else estimate_demand(parts, catalog.history)
+    if scenario is None or isinstance(scenario, Scenario):
+        scenarios: list[Scenario | None] = [scenario]
+    else:
+        scenarios = list(scenario) or [None]
     arr = PartArrays.from_parts(parts)
-    disruption = part_disruption(parts, scenario)
-    demand_per_year = demand.demand_per_year * disruption.demand_factor
-    lead = arr.lead_time_days * disruption.lead_time_factor
-    policy = base_stock_policy(
-        demand_per_year=demand_per_year,
-        lead_time_days=lead,
-        unit_cost=arr.unit_cost,
-        holding_rate=arr.holding_rate,
-        target_fill_rate=arr.target_fill_rate,
-        downtime_cost_per_day=arr.downtime_cost_per_day,
-        outage=disruption.outage,
-        ride_through_days=disruption.ride_through_days,
+    runs = []
+    for sc in scenarios:
+        disruption = part_disruption(parts, sc)
+        demand_per_year = demand.demand_per_year * disruption.demand_factor
+        lead = arr.lead_time_days * disruption.lead_time_factor
+        policy = base_stock_policy(
+            demand_per_year=demand_per_year,
+            lead_time_days=lead,
+            unit_cost=arr.unit_cost,
+            holding_rate=arr.holding_rate,
+            target_fill_rate=arr.target_fill_rate,
+            downtime_cost_per_day=arr.downtime_cost_per_day,
+            outage=disruption.outage,
+            ride_through_days=disruption.ride_through_days,
+        )
+        runs.append((policy, demand_per_year, lead))
+    levels = np.stack([run[0].base_stock_level for run in runs])
+    pick = np.argmax(levels, axis=0)  # first scenario among equals
+
+    def chosen(values: list[np.ndarray]) -> np.ndarray:
+        return np.choose(pick, np.stack(values)) if len(values) > 1 else values[0]
+
+    policy = BaseStockPolicy(
+        **{
+            name: chosen([getattr(run[0], name) for run in runs])
+            for name in BaseStockPolicy.__dataclass_fields__
+        }
     )
+    demand_per_year = chosen([run[1] for run in runs])
+    lead = chosen([run[2] for run in runs])
+    names = np.array([sc.name if sc is not None else "baseline" for sc in scenarios])
     order_cost = arr.order_cost * demand_per_year
     annual = policy.annual_holding_cost + policy.annual_downtime_cost + order_cost
     jic_units = policy.base_stock_level - policy.base_stock_level_normal
@@ -195,11 +186,15 @@ def compute_policy(
         "on_order": arr.on_order,
         "to_order": to_order,
         "investment": policy.base_stock_level * arr.unit_cost,
+        "sized_for": names[pick],
     }
     rows = _rows(columns, len(parts))
-    name = scenario.name if scenario is not None else "baseline"
     return PolicyResult(
-        parts=parts, demand=demand, policy=policy, scenario_name=name, rows=rows
+        parts=parts,
+        demand=demand,
+        policy=policy,
+        scenario_name=" / ".join(str(n) for n in names),
+        rows=rows,
     )
 
 
@@ -323,7 +318,7 @@ def run_plan(
     t0 = time.perf_counter()
     demand = estimate_demand(catalog.parts, catalog.history)
     first = scenarios[0] if scenarios else None
-    policy = compute_policy(catalog, first, demand=demand)
+    policy = compute_policy(catalog, scenarios, demand=demand)
     timings["policy_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     est = (
@@ -460,8 +455,3 @@ def simulation_plan(
         supplier_region=arr.supplier_region,
         criticality=arr.criticality,
     )
-
-
-def demand_for_days(demand_per_year: np.ndarray, days: float) -> np.ndarray:
-    """Expected demand over ``days`` [units]."""
-    return np.asarray(demand_per_year, float) * days / DAYS_PER_YEAR

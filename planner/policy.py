@@ -187,11 +187,11 @@ def smallest_level(
     hi = np.where(done, 0, np.maximum(hi, 1))
     # invariant: cdf(lo - 1) < target <= cdf(hi - 1)  (lo fails, hi passes)
     lo = np.where(done, -1, lo)
-    while np.any(hi - lo > 1):
+    while np.any(active := hi - lo > 1):
         mid = (lo + hi) // 2
         ok = mixture_cdf(mid - 1, means, weights) >= target
-        hi = np.where(ok, mid, hi)
-        lo = np.where(ok, lo, mid)
+        hi = np.where(active & ok, mid, hi)
+        lo = np.where(active & ~ok, mid, lo)
     return hi
 
 
@@ -285,7 +285,9 @@ def base_stock_policy(
             raise PlannerError(f"{name} must have shape ({n},), got {arr.shape}")
         finite = arr[~np.isnan(arr)] if name == "downtime_cost_per_day" else arr
         if np.any(~np.isfinite(finite)) or np.any(finite < 0):
-            bad = int(np.flatnonzero(~np.isfinite(arr) | (arr < 0))[0])
+            allowed_nan = name == "downtime_cost_per_day"
+            wrong = (~np.isfinite(arr) & ~(allowed_nan & np.isnan(arr))) | (arr < 0)
+            bad = int(np.flatnonzero(wrong)[0])
             raise PlannerError(
                 f"{name} must be finite and >= 0, got {float(arr[bad])!r} "
                 f"at index {bad}"

@@ -1,0 +1,173 @@
+"""The planner end to end: policy under several scenarios, the plan, its simulation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from planner.catalog import Catalog, Criticality, Part
+from planner.cli import stdout_to_stderr
+from planner.plan import compute_policy, run_plan, simulation_plan
+from planner.printers import load_demo_materials, load_demo_printers
+from planner.scenarios import Event, EventType, Scenario, simulate
+from planner.sourcing import Mode, SourcingParams
+
+
+def make_catalog() -> Catalog:
+    """Six Poisson parts from two regions, no STL files (so every part is bought)."""
+    parts = tuple(
+        Part(
+            part_id=f"T-{i}",
+            description=f"test part {i}",
+            unit_cost=20.0 + 10 * i,
+            annual_demand=[0.5, 2.0, 6.0, 12.0, 1.0, 4.0][i],
+            lead_time_days=[30.0, 60.0, 14.0, 21.0, 90.0, 45.0][i],
+            criticality=[Criticality.VITAL, Criticality.ESSENTIAL][i % 2],
+            downtime_cost_per_day=[500.0, None][i % 2],
+            supplier_region=["EU", "APAC"][i // 3],
+        )
+        for i in range(6)
+    )
+    return Catalog(parts=parts)
+
+
+OUTAGES = Scenario(
+    name="APAC outages",
+    events=(
+        Event(
+            type=EventType.RANDOM_OUTAGES,
+            supplier_region="APAC",
+            rate_per_year=2.0,
+            duration_days=30.0,
+        ),
+    ),
+)
+WINDOW = Scenario(
+    name="EU window",
+    events=(
+        Event(
+            type=EventType.SUPPLIER_OUTAGE,
+            supplier_region="EU",
+            start_day=10.0,
+            duration_days=60.0,
+        ),
+    ),
+)
+
+
+def test_policy_matches_the_poisson_closed_form() -> None:
+    """With no scenario, S is the smallest level with Poisson cdf(S-1) >= target."""
+    catalog = make_catalog()
+    rows = compute_policy(catalog).rows
+    for part, row in zip(catalog.parts, rows, strict=True):
+        mean = part.annual_demand * part.lead_time_days / 365
+        s = row["order_up_to"]
+        fill = stats.poisson.cdf(s - 1, mean)
+        assert row["fill_rate"] == pytest.approx(fill, rel=1e-12)
+        assert fill >= part.fill_rate_target  # the target is a floor ...
+        if row["binding"] == "fill_rate":  # ... and S is the smallest meeting it
+            assert stats.poisson.cdf(s - 2, mean) < part.fill_rate_target
+        assert row["just_in_case_units"] == 0
+        assert row["sized_for"] == "baseline"
+
+
+def test_policy_sizes_for_the_most_demanding_scenario() -> None:
+    """With two scenarios, each part holds the larger S and names the scenario."""
+    catalog = make_catalog()
+    alone = {
+        sc.name: {r["part_id"]: r for r in compute_policy(catalog, sc).rows}
+        for sc in (OUTAGES, WINDOW)
+    }
+    both = compute_policy(catalog, [OUTAGES, WINDOW]).rows
+    for row in both:
+        levels = {name: alone[name][row["part_id"]]["order_up_to"] for name in alone}
+        assert row["order_up_to"] == max(levels.values())
+        assert levels[row["sized_for"]] == row["order_up_to"]
+        source = alone[row["sized_for"]][row["part_id"]]
+        assert row["fill_rate"] == source["fill_rate"]
+    apac = [r for r in both if r["part_id"] in {"T-3", "T-4", "T-5"}]
+    eu = [r for r in both if r["part_id"] in {"T-0", "T-1", "T-2"}]
+    assert all(r["sized_for"] == "APAC outages" for r in apac)
+    assert all(r["sized_for"] == "EU window" for r in eu)
+    assert all(r["just_in_case_units"] > 0 for r in eu)  # a 60-day window is long
+    assert all(r["just_in_case_units"] >= 0 for r in apac)
+
+
+@pytest.fixture(scope="module")
+def demo_result():
+    """The plan of the demo catalog with the demo lab."""
+    from planner.catalog import load_demo_catalog
+
+    with stdout_to_stderr():
+        return run_plan(
+            load_demo_catalog(), load_demo_printers(), load_demo_materials()
+        )
+
+
+def test_demo_plan_structure(demo_result) -> None:
+    """Printing only where a part is printable; the objective never exceeds all-buy."""
+    sourcing = demo_result.sourcing
+    printable = {p.part_id for p in demo_result.catalog.parts if p.printable}
+    for pid, mode, printer in zip(
+        sourcing.part_id, sourcing.mode, sourcing.printer_id, strict=True
+    ):
+        if mode != Mode.BUY_STOCK:
+            assert pid in printable
+            assert printer
+        else:
+            assert not printer
+    assert sourcing.objective <= sourcing.baseline_cost
+    assert np.any(np.asarray(sourcing.mode) == Mode.PRINT_STOCK)
+    # the literature's finding: printers in a good plan are lightly loaded
+    for row in sourcing.printer_usage:
+        assert row["used_hours"] <= row["capacity_hours"]
+
+
+def test_budget_changes_the_plan_without_re_estimating(demo_result) -> None:
+    """Passing earlier estimates gives the same plan; a tight budget is explained."""
+    from planner.errors import InfeasibleError
+
+    again = run_plan(
+        demo_result.catalog,
+        demo_result.printers,
+        load_demo_materials(),
+        estimates=demo_result.estimates,
+    )
+    assert list(again.sourcing.mode) == list(demo_result.sourcing.mode)
+    with pytest.raises(InfeasibleError, match="budget"):
+        run_plan(
+            demo_result.catalog,
+            demo_result.printers,
+            load_demo_materials(),
+            estimates=demo_result.estimates,
+            params=SourcingParams(budget=1000.0),
+        )
+
+
+def test_simulated_plan_agrees_with_the_policy() -> None:
+    """No events: each bought Poisson part's simulated fill rate matches P(X <= S-1).
+
+    4 standard errors of the per-part estimate (binomial on the units demanded).
+    """
+    catalog = make_catalog()
+    with stdout_to_stderr():
+        result = run_plan(catalog, load_demo_printers(), load_demo_materials())
+    plan = simulation_plan(result)
+    assert set(plan.mode) == {Mode.BUY_STOCK.value}
+    sim = simulate(plan, Scenario(name="none"), n_paths=400, seed=11)
+    expected = {r["part_id"]: r["fill_rate"] for r in result.policy.rows}
+    for row, part in zip(sim.per_part, catalog.parts, strict=True):
+        n_units = part.annual_demand * 400
+        se = np.sqrt(
+            expected[row["part_id"]] * (1 - expected[row["part_id"]]) / n_units
+        )
+        assert abs(row["fill_rate"] - expected[row["part_id"]]) <= 4 * se + 2e-3
+
+
+def test_baseline_simulation_plan_buys_everything(demo_result) -> None:
+    """baseline=True is the all-buy plant at the just-in-case levels."""
+    plan = simulation_plan(demo_result, baseline=True)
+    assert set(plan.mode) == {Mode.BUY_STOCK.value}
+    assert set(plan.printer_id) == {""}
+    assert np.all(plan.print_time_h == 0)
