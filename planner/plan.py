@@ -136,6 +136,7 @@ def compute_policy(
             downtime_cost_per_day=arr.downtime_cost_per_day,
             outage=disruption.outage,
             ride_through_days=disruption.ride_through_days,
+            variance_to_mean=demand.variance_to_mean,
         )
         runs.append((policy, demand_per_year, lead))
     levels = np.stack([run[0].base_stock_level for run in runs])

@@ -38,6 +38,10 @@ from scipy import special, stats
 from planner.errors import PlannerError
 from planner.units import DAYS_PER_YEAR
 
+#: Variance-to-mean ratio above which demand is taken as negative binomial (the
+#: what-if simulation uses the same threshold).
+OVERDISPERSED_VTM = 1.05
+
 #: Gauss quadrature nodes used to integrate over the age of an outage.
 N_AGE_NODES = 24
 
@@ -131,7 +135,7 @@ def _age_nodes(outage: OutageProcess) -> tuple[np.ndarray, np.ndarray]:
     return nodes, weights
 
 
-def _mixture_means(
+def mixture_means(
     demand_per_day: np.ndarray, lead_time_days: np.ndarray, outage: OutageProcess
 ) -> tuple[np.ndarray, np.ndarray]:
     """Poisson means (n, k) of outstanding orders per age node, and their weights."""
@@ -156,20 +160,105 @@ def poisson_sf(k: np.ndarray, mean: np.ndarray) -> np.ndarray:
     return np.where(k < 0, 1.0, special.pdtrc(np.maximum(k, 0), mean))
 
 
-def mixture_cdf(k: np.ndarray, means: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """P(X <= k) for a Poisson mixture, per part. ``k`` has shape (n,)."""
-    return np.sum(weights * poisson_cdf(k[:, None], means), axis=1)
+def _negbin_shape(
+    mean: np.ndarray, vtm: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """NB size r and success probability p for a mean and variance-to-mean ratio.
+
+    Returns ``(is_nb, r, p)``; rows that are not over-dispersed get dummy values.
+    """
+    is_nb = vtm > OVERDISPERSED_VTM
+    vtm_nb = np.where(is_nb, vtm, 2.0)
+    r = np.maximum(mean / (vtm_nb - 1.0), 1e-300)
+    return is_nb, r, 1.0 / vtm_nb
 
 
-def mixture_ebo(s: np.ndarray, means: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """E[(X - s)+] for a Poisson mixture, per part [units]."""
+def demand_cdf(
+    k: np.ndarray, mean: np.ndarray, vtm: np.ndarray | None = None
+) -> np.ndarray:
+    r"""P(X <= k) for lead-time demand of ``mean`` and variance ``vtm * mean``.
+
+    Poisson where ``vtm`` <= :data:`OVERDISPERSED_VTM` (or ``vtm`` is None),
+    else negative binomial with :math:`r = \mu/(v-1)`, :math:`p = 1/v`:
+    :math:`P(X \le k) = I_p(r, k+1)` (regularised incomplete beta).
+    """
+    k = np.asarray(k)
+    mean = np.asarray(mean, float)
+    pois = poisson_cdf(k, mean)
+    if vtm is None:
+        return pois
+    vtm = np.broadcast_to(
+        np.asarray(vtm, float), np.broadcast_shapes(k.shape, mean.shape)
+    )
+    if not np.any(vtm > OVERDISPERSED_VTM):
+        return pois
+    is_nb, r, p = _negbin_shape(mean, vtm)
+    nb = special.betainc(r, np.maximum(k, 0) + 1.0, p)
+    nb = np.where(k < 0, 0.0, np.where(mean <= 0, 1.0, nb))
+    return np.where(is_nb, nb, pois)
+
+
+def demand_sf(
+    k: np.ndarray, mean: np.ndarray, vtm: np.ndarray | None = None, *, shift: int = 0
+) -> np.ndarray:
+    """P(X > k) for the lead-time demand of :func:`demand_cdf`.
+
+    ``shift=1`` gives the tail of the size-biased law used by the loss function:
+    Poisson unchanged, negative binomial with size r + 1.
+    """
+    k = np.asarray(k)
+    mean = np.asarray(mean, float)
+    pois = poisson_sf(k, mean)
+    if vtm is None:
+        return pois
+    vtm = np.broadcast_to(
+        np.asarray(vtm, float), np.broadcast_shapes(k.shape, mean.shape)
+    )
+    if not np.any(vtm > OVERDISPERSED_VTM):
+        return pois
+    is_nb, r, p = _negbin_shape(mean, vtm)
+    nb = special.betainc(np.maximum(k, 0) + 1.0, r + shift, 1.0 - p)
+    nb = np.where(k < 0, 1.0, np.where(mean <= 0, 0.0, nb))
+    return np.where(is_nb, nb, pois)
+
+
+def mixture_cdf(
+    k: np.ndarray,
+    means: np.ndarray,
+    weights: np.ndarray,
+    vtm: np.ndarray | None = None,
+) -> np.ndarray:
+    """P(X <= k) for a Poisson (or NB) mixture, per part. ``k`` has shape (n,).
+
+    ``vtm`` (n,) is each part's variance-to-mean ratio (None: Poisson).
+    """
+    v = None if vtm is None else np.asarray(vtm, float)[:, None]
+    return np.sum(weights * demand_cdf(k[:, None], means, v), axis=1)
+
+
+def mixture_ebo(
+    s: np.ndarray,
+    means: np.ndarray,
+    weights: np.ndarray,
+    vtm: np.ndarray | None = None,
+) -> np.ndarray:
+    r"""E[(X - s)+] for a Poisson (or NB) mixture, per part [units].
+
+    Uses :math:`E[X 1\{X > s\}] = \mu P(Y \ge s)` with :math:`Y` the size-biased
+    law shifted by one (Poisson: itself; NB(r, p): NB(r + 1, p)), so
+    :math:`E[(X-s)^+] = \mu P(Y > s-1) - s P(X > s)`.
+    """
     s2 = s[:, None]
-    ebo = means * poisson_sf(s2 - 1, means) - s2 * poisson_sf(s2, means)
+    v = None if vtm is None else np.asarray(vtm, float)[:, None]
+    ebo = means * demand_sf(s2 - 1, means, v, shift=1) - s2 * demand_sf(s2, means, v)
     return np.sum(weights * np.maximum(ebo, 0.0), axis=1)
 
 
 def smallest_level(
-    target_prob: np.ndarray, means: np.ndarray, weights: np.ndarray
+    target_prob: np.ndarray,
+    means: np.ndarray,
+    weights: np.ndarray,
+    vtm: np.ndarray | None = None,
 ) -> np.ndarray:
     """Smallest integer S >= 0 with P(X <= S - 1) >= target, per part.
 
@@ -181,7 +270,12 @@ def smallest_level(
         return np.zeros(0, dtype=np.int64)
     q = np.clip(target, 0.0, 1.0 - 1e-12)
     upper_mean = means.max(axis=1)
-    hi = stats.poisson.ppf(q, upper_mean).astype(np.int64) + 1
+    hi = stats.poisson.ppf(q, upper_mean)
+    if vtm is not None:
+        is_nb, r, p = _negbin_shape(upper_mean, np.asarray(vtm, float))
+        if np.any(is_nb):
+            hi = np.where(is_nb, stats.nbinom.ppf(q, r, p), hi)
+    hi = np.nan_to_num(hi, nan=0.0).astype(np.int64) + 1
     lo = np.zeros(n, dtype=np.int64)
     done = target <= 0
     hi = np.where(done, 0, np.maximum(hi, 1))
@@ -189,10 +283,105 @@ def smallest_level(
     lo = np.where(done, -1, lo)
     while np.any(active := hi - lo > 1):
         mid = (lo + hi) // 2
-        ok = mixture_cdf(mid - 1, means, weights) >= target
+        ok = mixture_cdf(mid - 1, means, weights, vtm) >= target
         hi = np.where(active & ok, mid, hi)
         lo = np.where(active & ~ok, mid, lo)
     return hi
+
+
+def _nb_fill_curves(
+    means: np.ndarray, weights: np.ndarray, vtm: np.ndarray, s_max: int
+) -> np.ndarray:
+    r"""Unit fill rate of an (S-1, S) system for S = 0..s_max, NB demand rows.
+
+    Negative-binomial demand is compound Poisson with logarithmic batch sizes
+    :math:`B` (:math:`P(B = j) \propto q^j / j`, :math:`q = 1 - 1/v`). A batch
+    that finds :math:`x` units outstanding is served :math:`\min(B, (S - x)^+)`
+    units at once, so the fraction of units served at once is
+
+    .. math:: \beta(S) = \frac{1}{E[B]} \sum_{x=0}^{S-1} P(X = x)\,
+              E[\min(B, S - x)],\quad E[\min(B, m)] = \sum_{i=1}^{m} P(B \ge i),
+
+    with :math:`X` the outstanding orders seen by an arriving batch (PASTA).
+    Shape (rows, s_max + 1).
+    """
+    rows = means.shape[0]
+    v = vtm[:, None]
+    q = 1.0 - 1.0 / vtm
+    x = np.arange(s_max)
+    r = np.maximum(means / (v - 1.0), 1e-300)  # (rows, k)
+    pmf = np.zeros((rows, s_max))
+    for j in range(means.shape[1]):  # quadrature nodes, vectorised over rows
+        pmf += weights[:, j : j + 1] * np.where(
+            means[:, j : j + 1] > 0,
+            stats.nbinom.pmf(x[None, :], r[:, j : j + 1], 1.0 / v),
+            (x[None, :] == 0).astype(float),
+        )
+    tail = stats.logser.sf(np.arange(s_max)[None, :], q[:, None])  # P(B >= i), i=1..
+    g = np.concatenate([np.zeros((rows, 1)), np.cumsum(tail, axis=1)], axis=1)
+    fill = np.zeros((rows, s_max + 1))
+    for k in range(s_max):  # S - x = m >= 1: fill[S] += pmf[x] g[S - x]
+        fill[:, k + 1 :] += pmf[:, k : k + 1] * g[:, 1 : s_max + 1 - k]
+    mean_batch = stats.logser.mean(q)[:, None]
+    return fill / mean_batch
+
+
+def fill_rate(
+    s: np.ndarray,
+    means: np.ndarray,
+    weights: np.ndarray,
+    vtm: np.ndarray | None = None,
+) -> np.ndarray:
+    r"""Fraction of demanded units served at once from stock, per part.
+
+    Poisson demand (unit arrivals): :math:`P(X \le S - 1)`. Over-dispersed
+    (negative binomial) demand arrives in batches: the unit fill rate of
+    :func:`_nb_fill_curves`, which is below the probability of no shortage.
+    """
+    s = np.asarray(s, np.int64)
+    out = mixture_cdf(s - 1, means, weights, vtm)
+    if vtm is None:
+        return out
+    vtm = np.asarray(vtm, float)
+    rows = np.flatnonzero((vtm > OVERDISPERSED_VTM) & (s > 0))
+    if rows.size:
+        s_max = int(s[rows].max())
+        curves = _nb_fill_curves(means[rows], weights[rows], vtm[rows], s_max)
+        out = out.copy()
+        out[rows] = curves[np.arange(rows.size), s[rows]]
+    return out
+
+
+def smallest_fill_level(
+    target: np.ndarray,
+    means: np.ndarray,
+    weights: np.ndarray,
+    vtm: np.ndarray | None = None,
+) -> np.ndarray:
+    """Smallest S whose unit fill rate (:func:`fill_rate`) meets ``target``."""
+    level = smallest_level(target, means, weights, vtm)  # exact for Poisson rows
+    if vtm is None:
+        return level
+    vtm = np.asarray(vtm, float)
+    rows = np.flatnonzero((vtm > OVERDISPERSED_VTM) & (target > 0))
+    if rows.size == 0:
+        return level
+    level = level.copy()
+    s_max = max(int(level[rows].max()), 1)
+    todo = rows
+    while todo.size:
+        s_max *= 2  # the unit fill rate needs more stock than the ready rate
+        curves = _nb_fill_curves(means[todo], weights[todo], vtm[todo], s_max)
+        meets = curves >= target[todo, None]
+        found = meets.any(axis=1)
+        level[todo[found]] = np.argmax(meets[found], axis=1)
+        todo = todo[~found]
+        if s_max > 1_000_000:
+            raise PlannerError(
+                f"no stock level up to {s_max} meets the fill-rate target for "
+                f"{todo.size} over-dispersed parts"
+            )
+    return level
 
 
 def base_stock_policy(
@@ -205,6 +394,7 @@ def base_stock_policy(
     downtime_cost_per_day: np.ndarray,
     outage: OutageProcess | None = None,
     ride_through_days: np.ndarray | None = None,
+    variance_to_mean: np.ndarray | None = None,
 ) -> BaseStockPolicy:
     r"""Base-stock levels meeting a fill-rate floor and the cost optimum, per part.
 
@@ -229,6 +419,11 @@ def base_stock_policy(
         Length of a known supplier outage window that the stock must ride
         through: the fill-rate floor then holds at the worst moment of the
         window, when :math:`\lambda (L + D)` units are outstanding. [days]
+    variance_to_mean
+        Variance-to-mean ratio of demand (from history); where it exceeds
+        :data:`OVERDISPERSED_VTM` the lead-time demand is negative binomial with
+        that ratio (a compound-Poisson demand keeps its ratio over any period),
+        else Poisson. ``None``: Poisson for every part.
 
     Returns
     -------
@@ -303,12 +498,21 @@ def base_stock_policy(
         ratio = np.where(np.isnan(b), 0.0, b / (b + h_per_day))
     ratio = np.where(np.isnan(ratio), 1.0 - 1e-9, ratio)  # b = h = 0: stock a unit
 
+    vtm = None
+    if variance_to_mean is not None:
+        vtm = np.nan_to_num(np.asarray(variance_to_mean, float), nan=1.0)
+        if vtm.shape != (n,) or np.any(vtm < 0) or np.any(~np.isfinite(vtm)):
+            raise PlannerError(
+                f"variance_to_mean must be finite, >= 0 and of shape ({n},), "
+                f"got shape {vtm.shape}"
+            )
+
     def levels(means: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        s_fill = smallest_level(target, means, weights)
-        s_cost = np.maximum(smallest_level(ratio, means, weights) - 1, 0)
+        s_fill = smallest_fill_level(target, means, weights, vtm)
+        s_cost = np.maximum(smallest_level(ratio, means, weights, vtm) - 1, 0)
         return np.maximum(s_fill, s_cost), s_cost > s_fill
 
-    means, weights = _mixture_means(lam_day, lead, outage)
+    means, weights = mixture_means(lam_day, lead, outage)
     s_run, cost_binds = levels(means, weights)
     if np.any(extra > 0):
         ride_means = (lam_day * (lead + extra))[:, None]
@@ -320,8 +524,8 @@ def base_stock_policy(
     no_demand = lam <= 0
     s_run = np.where(no_demand, 0, s_run)
     s_normal = np.where(no_demand, 0, s_normal)
-    fill = np.where(no_demand, 1.0, mixture_cdf(s_run - 1, means, weights))
-    ebo = np.where(no_demand, 0.0, mixture_ebo(s_run, means, weights))
+    fill = np.where(no_demand, 1.0, fill_rate(s_run, means, weights, vtm))
+    ebo = np.where(no_demand, 0.0, mixture_ebo(s_run, means, weights, vtm))
     mean_outstanding = np.sum(weights * means, axis=1)
     on_hand = s_run - mean_outstanding + ebo
     binding = np.where(

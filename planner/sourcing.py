@@ -57,10 +57,10 @@ from planner.errors import InfeasibleError, PlannerError, PlannerWarning
 from planner.policy import (
     N_AGE_NODES,
     OutageProcess,
-    _mixture_means,
     base_stock_policy,
-    mixture_cdf,
+    fill_rate,
     mixture_ebo,
+    mixture_means,
 )
 from planner.scenarios import part_disruption
 from planner.units import DAYS_PER_YEAR, SECONDS_PER_HOUR
@@ -522,15 +522,20 @@ class _Disruption:
 
 
 def _poisson_ebo_fill(
-    level: np.ndarray, mean: np.ndarray
+    level: np.ndarray, mean: np.ndarray, vtm: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """EBO(S) and fill rate P(X <= S-1) for Poisson X of ``mean``, any shape."""
+    """EBO(S) and fill rate P(X <= S-1) of lead-time demand X, any shape.
+
+    Poisson, or negative binomial where ``vtm`` (broadcast to ``mean``) marks
+    over-dispersed demand (see ``planner.policy.demand_cdf``).
+    """
     shape = np.shape(mean)
     means = np.asarray(mean, float).reshape(-1, 1)
     s = np.asarray(level, np.int64).reshape(-1)
     weights = np.ones_like(means)
-    ebo = mixture_ebo(s, means, weights).reshape(shape)
-    fill = mixture_cdf(s - 1, means, weights).reshape(shape)
+    v = None if vtm is None else np.broadcast_to(vtm, shape).reshape(-1)
+    ebo = mixture_ebo(s, means, weights, v).reshape(shape)
+    fill = fill_rate(s, means, weights, v).reshape(shape)
     return ebo, fill
 
 
@@ -547,7 +552,7 @@ def _outage_mixture(
     :math:`D` within a horizon :math:`H` adds, for a fraction :math:`D/H` of the
     time, an outage age uniform on :math:`[0, D]`.
     """
-    means, weights = _mixture_means(demand_per_day, lead_time_days, outage)
+    means, weights = mixture_means(demand_per_day, lead_time_days, outage)
     window = np.asarray(window_days, float)
     frac = np.clip(window / max(horizon_days, 1e-9), 0.0, 1.0)
     x, w = np.polynomial.legendre.leggauss(N_AGE_NODES)
@@ -696,6 +701,9 @@ def options_under_scenarios(
             f"demand.demand_per_year must have one entry per part ({n}), "
             f"got shape {lam.shape}"
         )
+    vtm = np.nan_to_num(
+        np.asarray(getattr(demand, "variance_to_mean", np.ones(n)), float), nan=1.0
+    )
     impacts = list(impacts) if impacts else [_no_disruption(n)]
     probs = np.array([imp.probability for imp in impacts], float)
     if np.any(~np.isfinite(probs)) or np.any(probs < 0) or probs.sum() <= 0:
@@ -753,6 +761,7 @@ def options_under_scenarios(
             downtime_cost_per_day=b,
             outage=d.outage,
             ride_through_days=ride_k,
+            variance_to_mean=vtm,
         )
         s_buy = np.maximum(s_buy, buy.base_stock_level)
         s_normal = np.maximum(s_normal, buy.base_stock_level_normal)
@@ -764,6 +773,7 @@ def options_under_scenarios(
             holding_rate=flat(hr[:, None]),
             target_fill_rate=flat(cols.target_fill_rate[:, None]),
             downtime_cost_per_day=flat(b[:, None]),
+            variance_to_mean=flat(vtm[:, None]),
         )
         s_print = np.maximum(s_print, printed.base_stock_level.reshape(n, m))
         per_scenario.append((imp, lam_k, lead_k, ride_k, lam_p))
@@ -782,18 +792,18 @@ def options_under_scenarios(
         means, weights = _outage_mixture(
             lam_k / DAYS_PER_YEAR, lead_k, d.outage, ride_k, imp.horizon_days
         )
-        ebo = mixture_ebo(s_buy, means, weights)
+        ebo = mixture_ebo(s_buy, means, weights, vtm)
         on_hand = s_buy - np.sum(weights * means, axis=1) + ebo
         buy_cost += p_k * (
             lam_k * (c + cols.order_cost) + on_hand * c * hr + b0 * DAYS_PER_YEAR * ebo
         )
         buy_fill += p_k * np.where(
-            lam_k > 0, mixture_cdf(s_buy - 1, means, weights), 1.0
+            lam_k > 0, fill_rate(s_buy, means, weights, vtm), 1.0
         )
 
         # print_stock and print_on_demand
         mu = lam_p * lead_ok / DAYS_PER_YEAR
-        ebo_p, fill_p = _poisson_ebo_fill(s_print, mu)
+        ebo_p, fill_p = _poisson_ebo_fill(s_print, mu, vtm[:, None])
         on_hand_p = s_print - mu + ebo_p
         purchase_p = lam_p * c_ok
         k_ps, k_pod, k_hy = (MODES.index(md) for md in PRINT_MODES)
@@ -812,7 +822,7 @@ def options_under_scenarios(
             d.outage.outage_prob() + ride_k / max(imp.horizon_days, 1e-9), 0.0, 1.0
         )
         mean_normal = lam_k * lead_k / DAYS_PER_YEAR
-        ebo_h, fill_h = _poisson_ebo_fill(s_normal, mean_normal)
+        ebo_h, fill_h = _poisson_ebo_fill(s_normal, mean_normal, vtm)
         on_hand_h = s_normal - mean_normal + ebo_h
         printed_units = lam_k * p_out / ratio
         oem = (

@@ -538,8 +538,7 @@ def test_vectorised_equals_per_part_reference(
     seed=st.integers(0, 2**16),
 )
 def test_scaling_quantities_scales_rates(scale: float, shift: int, seed: int) -> None:
-    """Multiplying every quantity by c multiplies every history rate by c, keeps the
-    class, and reordering the parts reorders the result (no cross-part leakage)."""
+    """Quantities x c scale history rates by c; reordering parts reorders results."""
     local = np.random.default_rng(seed)
     parts, events = random_catalog(local, 18)
     hist = DemandHistory(

@@ -725,7 +725,7 @@ def test_hybrid_beats_buy_stock_under_outage():
 
 def test_random_outages_match_policy_mixture():
     """Random outages give the fill rate of policy's Poisson mixture (4 SE + 0.002)."""
-    from planner.policy import _mixture_means, mixture_cdf
+    from planner.policy import mixture_cdf, mixture_means
 
     for dist, rate, duration in (("fixed", 2.0, 30.0), ("exponential", 4.0, 10.0)):
         event = Event(type="random_outages", supplier_region="EU", rate_per_year=rate,
@@ -735,7 +735,7 @@ def test_random_outages_match_policy_mixture():
         outage = OutageProcess(rate_per_year=np.array([rate]),
                                duration_days=np.array([duration]),
                                exponential=np.array([dist == "exponential"]))  # fmt: skip
-        means, weights = _mixture_means(np.array([0.1]), np.array([20.0]), outage)
+        means, weights = mixture_means(np.array([0.1]), np.array([20.0]), outage)
         expected = float(mixture_cdf(np.array([5]), means, weights)[0])
         fill = r.kpis["fill_rate"]
         assert abs(fill.mean - expected) < 4 * standard_error(fill) + 0.002
