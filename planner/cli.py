@@ -244,7 +244,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Monte Carlo of the plan under a scenario, as JSON on stdout."""
     from planner.plan import run_plan, simulation_plan
-    from planner.scenarios import simulate
+    from planner.scenarios import compare, simulate
     from planner.sourcing import SourcingParams
 
     catalog = _load_catalog(args)
@@ -257,6 +257,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         )
     assignment = _read_saved_sourcing(Path(args.plan)) if args.plan else None
     sim_plan = simulation_plan(result, assignment=assignment)
+    base_plan = simulation_plan(result, baseline=True) if args.baseline else None
     outputs = []
     for scenario in scenarios:
         plan_sim = simulate(
@@ -266,7 +267,19 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             seed=args.seed,
             printers=printers,
         )
-        outputs.append(plan_sim.to_dict())
+        record = plan_sim.to_dict()
+        if base_plan is not None:
+            # same seed and paths: common random numbers, paired differences
+            base_sim = simulate(
+                base_plan,
+                scenario,
+                n_paths=args.paths,
+                seed=args.seed,
+                printers=printers,
+            )
+            record["baseline"] = base_sim.to_dict()
+            record["comparison"] = compare({"baseline": base_sim, "plan": plan_sim})
+        outputs.append(record)
     payload = outputs[0] if len(outputs) == 1 else outputs
     sys.stdout.write(json.dumps(payload, indent=2, default=_json_default) + "\n")
     return EXIT_OK
@@ -344,6 +357,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scenario", required=True, help="scenario file")
     p.add_argument("--paths", type=int, default=500)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--baseline",
+        action="store_true",
+        help="also simulate the all-buy baseline with the same random numbers "
+        "and add it (key 'baseline') and the paired differences ('comparison')",
+    )
     p.set_defaults(func=cmd_simulate)
     return parser
 

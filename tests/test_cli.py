@@ -309,3 +309,21 @@ def test_simulate_reads_a_saved_plan(
         writer.writerows(rows)
     assert main([*args, "--plan", str(edited)]) == EXIT_INVALID
     assert "not a feasible option" in capfd.readouterr().err
+
+
+def test_simulate_with_baseline_reports_paired_differences(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """--baseline adds the all-buy run and plan-minus-baseline differences."""
+    scenario = str(DEMO / "scenarios" / "eu_random_outages.json")
+    args = ["simulate", "--scenario", scenario, "--paths", "30", "--seed", "5"]
+    assert main([*args, "--baseline"]) == EXIT_OK
+    data = json.loads(capfd.readouterr().out)
+    base, plan = data["comparison"]
+    assert (base["label"], plan["label"]) == ("baseline", "plan")
+    assert data["baseline"]["print_hours"]["mean"] == 0.0
+    for kpi in ("fill_rate", "downtime_cost", "inventory_value"):
+        assert plan[kpi] == pytest.approx(data[kpi]["mean"])
+        assert base[kpi] == pytest.approx(data["baseline"][kpi]["mean"])
+        assert plan[f"{kpi}_diff"] == pytest.approx(plan[kpi] - base[kpi])
+        assert plan[f"{kpi}_diff_ci_low"] <= plan[f"{kpi}_diff"]
