@@ -8,10 +8,13 @@ does: solver banners are sent to stderr.
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import json
 import os
+import shutil
 import sys
+import tempfile
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -49,10 +52,22 @@ def stdout_to_stderr() -> Iterator[None]:
 
 
 def _load_catalog(args: argparse.Namespace) -> Catalog:
-    """The catalog named on the command line, or the demo catalog."""
+    """The catalog named on the command line, or the demo catalog.
+
+    A ZIP is extracted into a fresh temporary folder, removed when the command ends.
+    """
     if args.catalog is None:
         return load_demo_catalog()
-    return load_catalog(Path(args.catalog), stl_dir=getattr(args, "stl_dir", None))
+    catalog = load_catalog(Path(args.catalog), stl_dir=getattr(args, "stl_dir", None))
+    folder = catalog.stl_dir
+    if (
+        Path(args.catalog).suffix.lower() == ".zip"
+        and folder is not None
+        and folder.name.startswith("sparecast_catalog_")
+        and folder.parent == Path(tempfile.gettempdir()).resolve()
+    ):
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return catalog
 
 
 def _report_bad_rows(catalog: Catalog) -> None:

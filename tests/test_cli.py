@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -327,3 +328,24 @@ def test_simulate_with_baseline_reports_paired_differences(
         assert base[kpi] == pytest.approx(data["baseline"][kpi]["mean"])
         assert plan[f"{kpi}_diff"] == pytest.approx(plan[kpi] - base[kpi])
         assert plan[f"{kpi}_diff_ci_low"] <= plan[f"{kpi}_diff"]
+
+
+def test_zip_catalog_leaves_no_temporary_folder(tmp_path: Path) -> None:
+    """A ZIP catalog is extracted under a temporary folder that is gone afterwards."""
+    archive = tmp_path / "catalog.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(DEMO / "parts.csv", "parts.csv")
+        for stl in sorted((DEMO / "stl").glob("*.stl"))[:3]:
+            zf.write(stl, stl.name)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    out = subprocess.run(
+        [sys.executable, "-m", "planner", "validate", str(archive)],
+        cwd=ROOT,
+        capture_output=True,
+        encoding="utf-8",
+        env={**os.environ, "TMPDIR": str(scratch)},
+    )
+    assert out.returncode == EXIT_OK, out.stderr
+    assert "94 valid parts" in out.stdout
+    assert list(scratch.iterdir()) == []
