@@ -84,6 +84,8 @@ class Part:
     installed_quantity: float | None = None
     mtbf_hours: float | None = None
     operating_hours_per_year: float = DEFAULT_OPERATING_HOURS_PER_YEAR
+    current_reorder_point: float | None = None
+    lot_size: float | None = None
 
     def __post_init__(self) -> None:
         checks = (
@@ -110,6 +112,20 @@ class Part:
             raise CatalogError(
                 f"part {self.part_id}: annual_demand must be >= 0, "
                 f"got {self.annual_demand!r}"
+            )
+        if self.lot_size is not None and not (
+            math.isfinite(self.lot_size) and self.lot_size >= 1
+        ):
+            raise CatalogError(
+                f"part {self.part_id}: lot_size must be >= 1, got {self.lot_size!r}"
+            )
+        if self.current_reorder_point is not None and not (
+            math.isfinite(self.current_reorder_point)
+            and self.current_reorder_point >= -1
+        ):
+            raise CatalogError(
+                f"part {self.part_id}: current_reorder_point must be >= -1, "
+                f"got {self.current_reorder_point!r}"
             )
         if self.target_fill_rate is not None and not 0 < self.target_fill_rate < 1:
             raise CatalogError(
@@ -598,6 +614,34 @@ _COLUMNS: tuple[_Column, ...] = (
         bounds=_Range(0.0, 8784.0, low_open=True, high_open=False),
         default=DEFAULT_OPERATING_HOURS_PER_YEAR,
         synonyms=("Operating hours", "Annual operating hours", "Run hours per year"),
+    ),
+    _Column(
+        name="current_reorder_point",
+        kind=_Kind.NUMBER,
+        synonyms=(
+            "Reorder point",
+            "Re-order point",
+            "ROP",
+            "MINBE",
+            "ORDERPOINT",
+            "Order point",
+            "Min level",
+            "Minimum stock level",
+        ),
+    ),
+    _Column(
+        name="lot_size",
+        kind=_Kind.NUMBER,
+        bounds=_POSITIVE,
+        synonyms=(
+            "Lot size",
+            "Fixed lot size",
+            "BSTFE",
+            "Order quantity",
+            "ORDERQTY",
+            "EOQ",
+            "Economic order quantity",
+        ),
     ),
     _Column(
         name="price_unit",

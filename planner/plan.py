@@ -19,7 +19,12 @@ from planner.catalog import Catalog, Part
 from planner.demand import DemandEstimate, estimate_demand
 from planner.errors import GeometryError, PlannerError, PlannerWarning
 from planner.geometry import MeshProperties, analyse_mesh, load_stl
-from planner.policy import BaseStockPolicy, PolicyKind, base_stock_policy
+from planner.policy import (
+    BaseStockPolicy,
+    PolicyKind,
+    base_stock_policy,
+    evaluate_levels,
+)
 from planner.print_queue import PrintQueue, build_queue
 from planner.printers import Material, Printer
 from planner.scenarios import Scenario, SimulationPlan, part_disruption
@@ -112,6 +117,11 @@ def compute_policy(
     and demand surges scale lead time and demand. With several scenarios each part
     is sized for the one that needs the most stock (as the sourcing model does),
     and ``sized_for`` names it.
+    Today's stock is compared with the target: ``current_level`` is the
+    catalog's ``current_reorder_point`` + 1 where given, else the stock position
+    (on hand + on order, which a one-for-one system keeps at S);
+    ``current_fill_rate`` is the fill rate that level delivers under the same
+    demand and outage model, ``fill_rate_gap`` its shortfall from the target.
     ``annual_cost`` is holding + expected downtime + ordering cost per year; the
     purchase cost of consumed units does not depend on the policy and is left out.
     """
@@ -122,6 +132,17 @@ def compute_policy(
     else:
         scenarios = list(scenario) or [None]
     arr = PartArrays.from_parts(parts)
+    current_rop = np.array(
+        [
+            np.nan if p.current_reorder_point is None else p.current_reorder_point
+            for p in parts
+        ],
+        dtype=float,
+    )
+    has_rop = ~np.isnan(current_rop)
+    # today's base-stock level: the system's reorder point + 1, else the stock
+    # position (on hand + on order), which a one-for-one system keeps at S
+    current_level = np.where(has_rop, current_rop + 1, arr.on_hand + arr.on_order)
     runs = []
     for sc in scenarios:
         disruption = part_disruption(parts, sc)
@@ -138,7 +159,14 @@ def compute_policy(
             ride_through_days=disruption.ride_through_days,
             variance_to_mean=demand.variance_to_mean,
         )
-        runs.append((policy, demand_per_year, lead))
+        current_fill, _ = evaluate_levels(
+            current_level,
+            demand_per_year=demand_per_year,
+            lead_time_days=lead,
+            outage=disruption.outage,
+            variance_to_mean=demand.variance_to_mean,
+        )
+        runs.append((policy, demand_per_year, lead, current_fill))
     levels = np.stack([run[0].base_stock_level for run in runs])
     pick = np.argmax(levels, axis=0)  # first scenario among equals
 
@@ -153,6 +181,7 @@ def compute_policy(
     )
     demand_per_year = chosen([run[1] for run in runs])
     lead = chosen([run[2] for run in runs])
+    current_fill = chosen([run[3] for run in runs])
     names = np.array([sc.name if sc is not None else "baseline" for sc in scenarios])
     order_cost = arr.order_cost * demand_per_year
     annual = policy.annual_holding_cost + policy.annual_downtime_cost + order_cost
@@ -188,6 +217,10 @@ def compute_policy(
         "to_order": to_order,
         "investment": policy.base_stock_level * arr.unit_cost,
         "sized_for": names[pick],
+        "current_level": current_level,
+        "current_level_source": np.where(has_rop, "reorder_point", "stock_position"),
+        "current_fill_rate": current_fill,
+        "fill_rate_gap": np.maximum(arr.target_fill_rate - current_fill, 0.0),
     }
     rows = _rows(columns, len(parts))
     return PolicyResult(

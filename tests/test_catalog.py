@@ -1102,3 +1102,22 @@ def test_property_only_catalog_error_escapes(data, name):
     except CatalogError:
         return
     assert isinstance(result, Catalog)
+
+
+def test_reorder_point_and_lot_size_columns_map_from_erp_names():
+    """SAP/Maximo reorder point and lot size map to their columns; a 0 lot is an error."""
+    data = _csv(
+        [
+            [*HEADER, "MINBE", "Lot size"],
+            ["A-1", "Seal", "12", "4", "30", "3", "10"],
+            ["A-2", "Belt", "7", "1", "10", "", ""],
+            ["A-3", "Gear", "7", "1", "10", "1", "0"],
+        ]
+    )
+    catalog = load_catalog(data, name="parts.csv")
+    assert catalog.column_mapping["MINBE"] == "current_reorder_point"
+    assert catalog.column_mapping["Lot size"] == "lot_size"
+    first, second = catalog.parts
+    assert (first.current_reorder_point, first.lot_size) == (3.0, 10.0)
+    assert (second.current_reorder_point, second.lot_size) == (None, None)
+    assert [(e.row, e.column) for e in catalog.errors] == [(4, "lot_size")]

@@ -171,3 +171,30 @@ def test_baseline_simulation_plan_buys_everything(demo_result) -> None:
     assert set(plan.mode) == {Mode.BUY_STOCK.value}
     assert set(plan.printer_id) == {""}
     assert np.all(plan.print_time_h == 0)
+
+
+def test_todays_stock_is_compared_with_the_target() -> None:
+    """current_fill_rate is the Poisson fill rate of today's level; ROP wins over stock."""
+    import dataclasses
+
+    catalog = make_catalog()
+    parts = list(catalog.parts)
+    parts[0] = dataclasses.replace(parts[0], on_hand=1.0, on_order=1.0)
+    parts[1] = dataclasses.replace(parts[1], on_hand=9.0, current_reorder_point=0.0)
+    rows = compute_policy(Catalog(parts=tuple(parts))).rows
+    for part, row in zip(parts, rows, strict=True):
+        mean = part.annual_demand * part.lead_time_days / 365
+        level = (
+            part.current_reorder_point + 1
+            if part.current_reorder_point is not None
+            else part.on_hand + part.on_order
+        )
+        assert row["current_level"] == level
+        assert row["current_fill_rate"] == pytest.approx(
+            stats.poisson.cdf(level - 1, mean), abs=1e-12
+        )
+        gap = max(part.fill_rate_target - row["current_fill_rate"], 0.0)
+        assert row["fill_rate_gap"] == pytest.approx(gap)
+    assert rows[1]["current_level_source"] == "reorder_point"
+    assert rows[0]["current_level_source"] == "stock_position"
+    assert rows[2]["current_fill_rate"] == 0.0  # nothing held, nothing served
