@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
-from scipy import special, stats
+from scipy import signal, special, stats
 
 from planner.errors import PlannerError
 from planner.units import DAYS_PER_YEAR
@@ -254,6 +254,40 @@ def mixture_ebo(
     return np.sum(weights * np.maximum(ebo, 0.0), axis=1)
 
 
+def _poisson_smallest_level(target: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """Smallest S >= 0 with Poisson P(X <= S - 1) >= target, by the pmf recursion.
+
+    p(k) = p(k - 1) m / k accumulated over the rows still short of their target
+    (cheap arithmetic instead of incomplete-gamma calls); means above 500, where
+    exp(-m) underflows, go to the bisection of :func:`smallest_level`.
+    """
+    n = target.shape[0]
+    level = np.zeros(n, dtype=np.int64)
+    big = mean > 500.0
+    if np.any(big):
+        rows = np.flatnonzero(big)
+        level[rows] = smallest_level(
+            target[rows], mean[rows, None], np.ones((rows.size, 1))
+        )
+    active = np.flatnonzero(~big & (target > 0))
+    pmf = np.exp(-mean[active])
+    cdf = pmf.copy()
+    k = 0
+    while active.size:
+        done = cdf >= target[active]
+        level[active[done]] = k + 1
+        keep = ~done
+        active, pmf, cdf = active[keep], pmf[keep], cdf[keep]
+        k += 1
+        pmf = pmf * mean[active] / k
+        cdf = np.minimum(cdf + pmf, 1.0)
+        if k > 100_000:
+            raise PlannerError(
+                "no Poisson base-stock level up to 100,000 meets the target"
+            )
+    return level
+
+
 def smallest_level(
     target_prob: np.ndarray,
     means: np.ndarray,
@@ -268,13 +302,43 @@ def smallest_level(
     n = target.shape[0]
     if n == 0:
         return np.zeros(0, dtype=np.int64)
+    if means.shape[1] == 1:  # no outage mixture: Poisson rows by recursion
+        nb = (
+            np.zeros(n, bool)
+            if vtm is None
+            else np.asarray(vtm, float) > OVERDISPERSED_VTM
+        )
+        if not np.any(nb):
+            return _poisson_smallest_level(target, means[:, 0])
+        level = np.empty(n, dtype=np.int64)
+        level[~nb] = _poisson_smallest_level(target[~nb], means[~nb, 0])
+        level[nb] = _bisect_level(
+            target[nb], means[nb], weights[nb], np.asarray(vtm, float)[nb]
+        )
+        return level
+    return _bisect_level(target, means, weights, vtm)
+
+
+def _bisect_level(
+    target: np.ndarray,
+    means: np.ndarray,
+    weights: np.ndarray,
+    vtm: np.ndarray | None,
+) -> np.ndarray:
+    """:func:`smallest_level` by vectorised bisection (mixtures, NB demand)."""
+    n = target.shape[0]
     q = np.clip(target, 0.0, 1.0 - 1e-12)
     upper_mean = means.max(axis=1)
-    hi = stats.poisson.ppf(q, upper_mean)
+    # Bernstein's inequality P(X >= m + t) <= exp(-t^2 / (2 (m + t/3))) bounds the
+    # Poisson quantile from above without scipy's slow generic ppf
+    log_tail = -np.log1p(-q)
+    t = log_tail / 3.0 + np.sqrt(log_tail**2 / 9.0 + 2.0 * log_tail * upper_mean)
+    hi = np.ceil(upper_mean + t)
     if vtm is not None:
         is_nb, r, p = _negbin_shape(upper_mean, np.asarray(vtm, float))
-        if np.any(is_nb):
-            hi = np.where(is_nb, stats.nbinom.ppf(q, r, p), hi)
+        rows = np.flatnonzero(is_nb)
+        if rows.size:
+            hi[rows] = stats.nbinom.ppf(q[rows], r[rows], p[rows])
     hi = np.nan_to_num(hi, nan=0.0).astype(np.int64) + 1
     lo = np.zeros(n, dtype=np.int64)
     done = target <= 0
@@ -287,6 +351,24 @@ def smallest_level(
         hi = np.where(active & ok, mid, hi)
         lo = np.where(active & ~ok, mid, lo)
     return hi
+
+
+def _nb_pmf_table(mean: np.ndarray, vtm: np.ndarray, s_max: int) -> np.ndarray:
+    """NB(r, p) pmf at 0..s_max-1 per row by the recursion p(k) = p(k-1) q (k-1+r)/k.
+
+    ``mean`` and ``vtm`` are (rows,); r = mean / (vtm - 1), p = 1 / vtm. A zero
+    mean gives the point mass at 0.
+    """
+    p = 1.0 / vtm
+    r = mean / (vtm - 1.0)
+    k = np.arange(1, s_max, dtype=float)
+    steps = (1.0 - p)[:, None] * (k[None, :] - 1.0 + r[:, None]) / k[None, :]
+    log_p0 = r * np.log(p)
+    table = np.empty((mean.shape[0], s_max))
+    table[:, 0] = np.exp(log_p0)
+    if s_max > 1:
+        table[:, 1:] = table[:, :1] * np.cumprod(steps, axis=1)
+    return table
 
 
 def _nb_fill_curves(
@@ -303,27 +385,29 @@ def _nb_fill_curves(
               E[\min(B, S - x)],\quad E[\min(B, m)] = \sum_{i=1}^{m} P(B \ge i),
 
     with :math:`X` the outstanding orders seen by an arriving batch (PASTA).
+    The sum over x is a convolution, done by FFT along the stock axis.
     Shape (rows, s_max + 1).
     """
     rows = means.shape[0]
-    v = vtm[:, None]
     q = 1.0 - 1.0 / vtm
-    x = np.arange(s_max)
-    r = np.maximum(means / (v - 1.0), 1e-300)  # (rows, k)
-    pmf = np.zeros((rows, s_max))
+    pmf = np.zeros((rows, s_max + 1))
     for j in range(means.shape[1]):  # quadrature nodes, vectorised over rows
-        pmf += weights[:, j : j + 1] * np.where(
-            means[:, j : j + 1] > 0,
-            stats.nbinom.pmf(x[None, :], r[:, j : j + 1], 1.0 / v),
-            (x[None, :] == 0).astype(float),
-        )
-    tail = stats.logser.sf(np.arange(s_max)[None, :], q[:, None])  # P(B >= i), i=1..
-    g = np.concatenate([np.zeros((rows, 1)), np.cumsum(tail, axis=1)], axis=1)
-    fill = np.zeros((rows, s_max + 1))
-    for k in range(s_max):  # S - x = m >= 1: fill[S] += pmf[x] g[S - x]
-        fill[:, k + 1 :] += pmf[:, k : k + 1] * g[:, 1 : s_max + 1 - k]
-    mean_batch = stats.logser.mean(q)[:, None]
-    return fill / mean_batch
+        pmf[:, :s_max] += weights[:, j : j + 1] * _nb_pmf_table(means[:, j], vtm, s_max)
+    # logarithmic batch: P(B = i) = q^i / (i c), c = -ln(1 - q); tail P(B >= i)
+    i = np.arange(1, s_max + 1, dtype=float)
+    log_c = np.log(-np.log1p(-q))
+    batch_pmf = np.exp(
+        i[None, :] * np.log(q)[:, None] - np.log(i)[None, :] - log_c[:, None]
+    )
+    tail = 1.0 - np.concatenate(
+        [np.zeros((rows, 1)), np.cumsum(batch_pmf, axis=1)[:, :-1]], axis=1
+    )
+    g = np.concatenate(
+        [np.zeros((rows, 1)), np.cumsum(np.clip(tail, 0, 1), axis=1)], axis=1
+    )
+    fill = signal.fftconvolve(pmf, g, axes=1)[:, : s_max + 1]
+    mean_batch = q / ((1.0 - q) * -np.log1p(-q))
+    return np.clip(fill / mean_batch[:, None], 0.0, 1.0)
 
 
 def fill_rate(
@@ -558,8 +642,12 @@ def base_stock_policy(
         ride_means = (lam_day * (lead + extra))[:, None]
         s_ride, _ = levels(ride_means, np.ones((n, 1)))
         s_run = np.maximum(s_run, s_ride)
-    normal_means = (lam_day * lead)[:, None]
-    s_normal, _ = levels(normal_means, np.ones((n, 1)))
+    disrupted = np.any(np.asarray(outage.rate_per_year) > 0) or np.any(extra > 0)
+    if disrupted:
+        normal_means = (lam_day * lead)[:, None]
+        s_normal, _ = levels(normal_means, np.ones((n, 1)))
+    else:
+        s_normal = s_run
 
     no_demand = lam <= 0
     s_run = np.where(no_demand, 0, s_run)
