@@ -617,6 +617,39 @@ def base_stock_policy(
     b = arrays["downtime_cost_per_day"]
     h_per_day = cost * arrays["holding_rate"] / DAYS_PER_YEAR
     lam_day = lam / DAYS_PER_YEAR
+    vtm_in = None if variance_to_mean is None else np.asarray(variance_to_mean, float)
+
+    exposed = np.asarray(outage.rate_per_year, float) > 0
+    if np.any(exposed) and not np.all(exposed):
+        # only exposed parts need the mixture over the outage age: solve the two
+        # groups apart and put the rows back in place
+        groups = [np.flatnonzero(~exposed), np.flatnonzero(exposed)]
+        parts = [
+            base_stock_policy(
+                demand_per_year=lam[idx],
+                lead_time_days=lead[idx],
+                unit_cost=cost[idx],
+                holding_rate=arrays["holding_rate"][idx],
+                target_fill_rate=arrays["target_fill_rate"][idx],
+                downtime_cost_per_day=b[idx],
+                outage=OutageProcess(
+                    rate_per_year=np.asarray(outage.rate_per_year, float)[idx],
+                    duration_days=np.asarray(outage.duration_days, float)[idx],
+                    exponential=np.asarray(outage.exponential, bool)[idx],
+                ),
+                ride_through_days=extra[idx],
+                variance_to_mean=None if variance_to_mean is None else vtm_in[idx],
+            )
+            for idx in groups
+        ]
+        merged = {}
+        for name in BaseStockPolicy.__dataclass_fields__:
+            first = getattr(parts[0], name)
+            out = np.empty(n, dtype=np.result_type(first, getattr(parts[1], name)))
+            for idx, part in zip(groups, parts, strict=True):
+                out[idx] = getattr(part, name)
+            merged[name] = out
+        return BaseStockPolicy(**merged)
 
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(np.isnan(b), 0.0, b / (b + h_per_day))

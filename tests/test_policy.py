@@ -877,3 +877,38 @@ def test_dispersion_at_or_below_threshold_is_poisson() -> None:
     lumpy = base_stock_policy(**common, variance_to_mean=np.array([1.5, 3.0, 6.0]))
     assert np.all(np.diff(lumpy.base_stock_level) >= 0)
     assert np.all(lumpy.base_stock_level >= plain.base_stock_level)
+
+
+def test_mixed_exposure_equals_part_by_part() -> None:
+    """Parts with and without outages in one call give the figures of separate calls."""
+    rng = np.random.default_rng(3)
+    n = 12
+    kw = {
+        "demand_per_year": rng.uniform(0.2, 30, n),
+        "lead_time_days": rng.uniform(5, 120, n),
+        "unit_cost": rng.uniform(5, 500, n),
+        "holding_rate": np.full(n, 0.25),
+        "target_fill_rate": rng.choice([0.9, 0.95, 0.99], n),
+        "downtime_cost_per_day": np.where(rng.random(n) < 0.5, 400.0, np.nan),
+        "variance_to_mean": np.where(rng.random(n) < 0.3, 2.5, 1.0),
+    }
+    rate = np.where(np.arange(n) % 3 == 0, 1.0, 0.0)
+    outage = OutageProcess(
+        rate_per_year=rate,
+        duration_days=np.full(n, 20.0),
+        exponential=np.arange(n) % 2 == 0,
+    )
+    together = base_stock_policy(**kw, outage=outage)
+    for i in range(n):
+        one = base_stock_policy(
+            **{k: v[i : i + 1] for k, v in kw.items()},
+            outage=OutageProcess(
+                rate_per_year=rate[i : i + 1],
+                duration_days=np.full(1, 20.0),
+                exponential=np.array([i % 2 == 0]),
+            ),
+        )
+        for name in ("base_stock_level", "base_stock_level_normal", "binding"):
+            assert getattr(together, name)[i] == getattr(one, name)[0]
+        for name in ("fill_rate", "expected_backorders", "expected_on_hand"):
+            assert getattr(together, name)[i] == pytest.approx(getattr(one, name)[0])
