@@ -218,13 +218,22 @@ def cmd_estimate(args: argparse.Namespace) -> int:
 
 def cmd_policy(args: argparse.Namespace) -> int:
     """Stock policy per part; bad rows go to stderr and the good ones are planned."""
+    from planner.export import atomic_write_text, policy_frame_from_columns
     from planner.plan import compute_policy
 
     catalog = _load_catalog(args)
     _report_bad_rows(catalog)
     scenarios = _load_scenarios([args.scenario] if args.scenario else None)
     result = compute_policy(catalog, scenarios)
-    _write_table(result.rows, args.format, args.out)
+    frame = policy_frame_from_columns(result.columns)
+    if args.format == "json":
+        text = frame.to_json(orient="records", indent=2, double_precision=15)
+    else:
+        text = frame.to_csv(index=False, lineterminator="\n")
+    if args.out:
+        atomic_write_text(Path(args.out), text)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return EXIT_OK
 
 

@@ -206,6 +206,25 @@ def _rows_frame(
     return pd.DataFrame([dict(row) for row in rows], columns=order)
 
 
+def policy_frame_from_columns(columns: Mapping[str, Any]) -> pd.DataFrame:
+    """policy.csv as a DataFrame straight from column arrays (no per-row dicts).
+
+    :data:`POLICY_COLUMNS` first, then the rest, as :func:`policy_frame` orders them.
+
+    Raises
+    ------
+    PlannerError
+        When one of :data:`POLICY_COLUMNS` is missing.
+    """
+    missing = [c for c in POLICY_COLUMNS if c not in columns]
+    if missing:
+        raise PlannerError(
+            f"policy columns: {missing[0]} is required, got {', '.join(columns)}"
+        )
+    order = [*POLICY_COLUMNS, *(c for c in columns if c not in POLICY_COLUMNS)]
+    return pd.DataFrame({c: np.asarray(columns[c]) for c in order})
+
+
 def policy_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """policy.csv as a DataFrame: :data:`POLICY_COLUMNS` first, then the rest.
 

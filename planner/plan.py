@@ -94,13 +94,22 @@ class PartArrays:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PolicyResult:
-    """Stock policy of every part under one scenario, with its demand estimate."""
+    """Stock policy of every part under one or more scenarios, with its demand.
+
+    ``columns`` holds policy.csv's columns as arrays aligned with the parts;
+    ``rows`` gives the same as one plain dict per part (JSON-ready).
+    """
 
     parts: tuple[Part, ...]
     demand: DemandEstimate
     policy: BaseStockPolicy
     scenario_name: str
-    rows: list[dict]
+    columns: dict[str, np.ndarray]
+
+    @property
+    def rows(self) -> list[dict]:
+        """One dict per part with plain Python values, in catalog order."""
+        return _rows(self.columns, len(self.parts))
 
 
 def compute_policy(
@@ -222,13 +231,12 @@ def compute_policy(
         "current_fill_rate": current_fill,
         "fill_rate_gap": np.maximum(arr.target_fill_rate - current_fill, 0.0),
     }
-    rows = _rows(columns, len(parts))
     return PolicyResult(
         parts=parts,
         demand=demand,
         policy=policy,
         scenario_name=" / ".join(str(n) for n in names),
-        rows=rows,
+        columns=columns,
     )
 
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
-from scipy import signal, special, stats
+from scipy import special
 
 from planner.errors import PlannerError
 from planner.units import DAYS_PER_YEAR
@@ -327,6 +327,7 @@ def _bisect_level(
 ) -> np.ndarray:
     """:func:`smallest_level` by vectorised bisection (mixtures, NB demand)."""
     n = target.shape[0]
+    vtm = None if vtm is None else np.asarray(vtm, float)
     q = np.clip(target, 0.0, 1.0 - 1e-12)
     upper_mean = means.max(axis=1)
     # Bernstein's inequality P(X >= m + t) <= exp(-t^2 / (2 (m + t/3))) bounds the
@@ -335,10 +336,24 @@ def _bisect_level(
     t = log_tail / 3.0 + np.sqrt(log_tail**2 / 9.0 + 2.0 * log_tail * upper_mean)
     hi = np.ceil(upper_mean + t)
     if vtm is not None:
-        is_nb, r, p = _negbin_shape(upper_mean, np.asarray(vtm, float))
+        is_nb, _, _ = _negbin_shape(upper_mean, np.asarray(vtm, float))
         rows = np.flatnonzero(is_nb)
-        if rows.size:
-            hi[rows] = stats.nbinom.ppf(q[rows], r[rows], p[rows])
+        if rows.size:  # grow a generous bracket until it holds the quantile
+            sub = means[rows]
+            hi_nb = np.ceil(upper_mean[rows] * (1 + 10 * np.sqrt(vtm[rows])) + 10)
+            short = np.ones(rows.size, bool)
+            while np.any(short):
+                cdf = mixture_cdf(
+                    hi_nb[short].astype(np.int64) - 1,
+                    sub[short],
+                    weights[rows][short],
+                    np.asarray(vtm, float)[rows][short],
+                )
+                grow = cdf < q[rows][short]
+                idx = np.flatnonzero(short)
+                hi_nb[idx[grow]] *= 2
+                short[idx[~grow]] = False
+            hi[rows] = hi_nb
     hi = np.nan_to_num(hi, nan=0.0).astype(np.int64) + 1
     lo = np.zeros(n, dtype=np.int64)
     done = target <= 0
@@ -405,7 +420,9 @@ def _nb_fill_curves(
     g = np.concatenate(
         [np.zeros((rows, 1)), np.cumsum(np.clip(tail, 0, 1), axis=1)], axis=1
     )
-    fill = signal.fftconvolve(pmf, g, axes=1)[:, : s_max + 1]
+    n_fft = 1 << int(2 * (s_max + 1) - 1).bit_length()
+    spectrum = np.fft.rfft(pmf, n_fft, axis=1) * np.fft.rfft(g, n_fft, axis=1)
+    fill = np.fft.irfft(spectrum, n_fft, axis=1)[:, : s_max + 1]
     mean_batch = q / ((1.0 - q) * -np.log1p(-q))
     return np.clip(fill / mean_batch[:, None], 0.0, 1.0)
 
