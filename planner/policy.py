@@ -369,20 +369,25 @@ def _bisect_level(
 
 
 def _nb_pmf_table(mean: np.ndarray, vtm: np.ndarray, s_max: int) -> np.ndarray:
-    """NB(r, p) pmf at 0..s_max-1 per row by the recursion p(k) = p(k-1) q (k-1+r)/k.
+    """NB(r, p) pmf at 0..s_max-1 per row, from log p(k) = log p(k-1) + log(q (k-1+r)/k).
 
-    ``mean`` and ``vtm`` are (rows,); r = mean / (vtm - 1), p = 1 / vtm. A zero
-    mean gives the point mass at 0.
+    ``mean`` and ``vtm`` are (rows,); r = mean / (vtm - 1), p = 1 / vtm. Summed in
+    log space so that p(0) = p^r may underflow without spoiling the larger terms;
+    a zero mean gives the point mass at 0.
     """
     p = 1.0 / vtm
-    r = mean / (vtm - 1.0)
+    r = np.maximum(mean / (vtm - 1.0), 1e-300)
     k = np.arange(1, s_max, dtype=float)
-    steps = (1.0 - p)[:, None] * (k[None, :] - 1.0 + r[:, None]) / k[None, :]
-    log_p0 = r * np.log(p)
-    table = np.empty((mean.shape[0], s_max))
-    table[:, 0] = np.exp(log_p0)
+    log_steps = np.log1p(-p)[:, None] + np.log(
+        (k[None, :] - 1.0 + r[:, None]) / k[None, :]
+    )
+    log_table = np.empty((mean.shape[0], s_max))
+    log_table[:, 0] = r * np.log(p)
     if s_max > 1:
-        table[:, 1:] = table[:, :1] * np.cumprod(steps, axis=1)
+        log_table[:, 1:] = log_table[:, :1] + np.cumsum(log_steps, axis=1)
+    table = np.exp(log_table)
+    table[mean <= 0] = 0.0
+    table[mean <= 0, 0] = 1.0
     return table
 
 

@@ -912,3 +912,24 @@ def test_mixed_exposure_equals_part_by_part() -> None:
             assert getattr(together, name)[i] == getattr(one, name)[0]
         for name in ("fill_rate", "expected_backorders", "expected_on_hand"):
             assert getattr(together, name)[i] == pytest.approx(getattr(one, name)[0])
+
+
+def test_negative_binomial_large_mean_does_not_underflow() -> None:
+    """A fast mover (mean 1,479, p^r underflows) still gets a finite level meeting
+    the target; its fill rate lies between the Poisson and a cruder bound."""
+    pol = base_stock_policy(
+        demand_per_year=np.array([3000.0]),
+        lead_time_days=np.array([180.0]),
+        unit_cost=np.array([10.0]),
+        holding_rate=np.array([0.25]),
+        target_fill_rate=np.array([0.95]),
+        downtime_cost_per_day=np.array([np.nan]),
+        variance_to_mean=np.array([1.1]),
+    )
+    mean = 3000 * 180 / 365
+    s = int(pol.base_stock_level[0])
+    assert np.isfinite(pol.fill_rate[0]) and pol.fill_rate[0] >= 0.95
+    # the NB ready rate at S - 1 (variance 1.1 mean) bounds the unit fill rate above
+    r, p = mean / 0.1, 1 / 1.1
+    assert stats.nbinom.cdf(s - 1, r, p) >= pol.fill_rate[0]
+    assert s > stats.poisson.ppf(0.95, mean)  # more spread needs more stock
