@@ -19,15 +19,21 @@ from planner.catalog import Catalog, Part
 from planner.demand import DemandEstimate, estimate_demand
 from planner.errors import GeometryError, PlannerError, PlannerWarning
 from planner.geometry import MeshProperties, analyse_mesh, load_stl
+from planner.lotsizing import rq_policy
 from planner.policy import (
-    BaseStockPolicy,
+    OutageProcess,
     PolicyKind,
     base_stock_policy,
     evaluate_levels,
 )
 from planner.print_queue import PrintQueue, build_queue
 from planner.printers import Material, Printer
-from planner.scenarios import Scenario, SimulationPlan, part_disruption
+from planner.scenarios import (
+    PartDisruption,
+    Scenario,
+    SimulationPlan,
+    part_disruption,
+)
 from planner.slicing import PrintEstimate, estimate_print
 from planner.sourcing import (
     Mode,
@@ -102,7 +108,6 @@ class PolicyResult:
 
     parts: tuple[Part, ...]
     demand: DemandEstimate
-    policy: BaseStockPolicy
     scenario_name: str
     columns: dict[str, np.ndarray]
 
@@ -152,6 +157,12 @@ def compute_policy(
     # today's base-stock level: the system's reorder point + 1, else the stock
     # position (on hand + on order), which a one-for-one system keeps at S
     current_level = np.where(has_rop, current_rop + 1, arr.on_hand + arr.on_order)
+    lot_rows = np.flatnonzero(
+        (arr.order_cost > 0) | np.array([p.lot_size is not None for p in parts])
+    )
+    lot_size = np.array(
+        [np.nan if parts[i].lot_size is None else parts[i].lot_size for i in lot_rows]
+    )
     runs = []
     for sc in scenarios:
         disruption = part_disruption(parts, sc)
@@ -175,56 +186,80 @@ def compute_policy(
             outage=disruption.outage,
             variance_to_mean=demand.variance_to_mean,
         )
-        runs.append((policy, demand_per_year, lead, current_fill))
-    levels = np.stack([run[0].base_stock_level for run in runs])
-    pick = np.argmax(levels, axis=0)  # first scenario among equals
-
-    def chosen(values: list[np.ndarray]) -> np.ndarray:
-        return np.choose(pick, np.stack(values)) if len(values) > 1 else values[0]
-
-    policy = BaseStockPolicy(
-        **{
-            name: chosen([getattr(run[0], name) for run in runs])
-            for name in BaseStockPolicy.__dataclass_fields__
+        cols = {
+            "policy": np.full(len(parts), PolicyKind.BASE_STOCK.value, dtype=object),
+            "reorder_point": policy.reorder_point,
+            "order_up_to": policy.order_up_to,
+            "order_quantity": np.ones(len(parts), dtype=np.int64),
+            "safety_stock": policy.safety_stock,
+            "fill_rate": policy.fill_rate,
+            "expected_backorders": policy.expected_backorders,
+            "expected_on_hand": policy.expected_on_hand,
+            "annual_holding_cost": policy.annual_holding_cost,
+            "annual_downtime_cost": policy.annual_downtime_cost,
+            "annual_order_cost": arr.order_cost * demand_per_year,
+            "binding": policy.binding.astype(object),
+            "order_up_to_normal": policy.base_stock_level_normal,
+            "demand_per_year": demand_per_year,
+            "lead_time_days": lead,
+            "current_fill_rate": current_fill,
         }
-    )
-    demand_per_year = chosen([run[1] for run in runs])
-    lead = chosen([run[2] for run in runs])
-    current_fill = chosen([run[3] for run in runs])
+        if lot_rows.size:
+            _apply_lot_sizing(cols, lot_rows, lot_size, arr, demand, disruption)
+        runs.append(cols)
+    levels = np.stack([run["order_up_to"] for run in runs])
+    pick = np.argmax(levels, axis=0)  # first scenario among equals
+    chosen = {
+        name: (
+            np.choose(pick, np.stack([run[name] for run in runs]))
+            if len(runs) > 1
+            else runs[0][name]
+        )
+        for name in runs[0]
+    }
     names = np.array([sc.name if sc is not None else "baseline" for sc in scenarios])
-    order_cost = arr.order_cost * demand_per_year
-    annual = policy.annual_holding_cost + policy.annual_downtime_cost + order_cost
-    jic_units = policy.base_stock_level - policy.base_stock_level_normal
-    to_order = np.maximum(policy.base_stock_level - arr.on_hand - arr.on_order, 0)
+    annual = (
+        chosen["annual_holding_cost"]
+        + chosen["annual_downtime_cost"]
+        + chosen["annual_order_cost"]
+    )
+    level = chosen["order_up_to"]
+    jic_units = level - chosen["order_up_to_normal"]
+    position = arr.on_hand + arr.on_order
+    to_order = np.where(
+        chosen["reorder_point"] >= position, np.maximum(level - position, 0), 0
+    )
+    current_fill = chosen["current_fill_rate"]
     columns = {
         "part_id": arr.part_id,
         "description": np.array([p.description for p in parts], dtype=object),
         "criticality": arr.criticality,
-        "policy": np.full(len(parts), PolicyKind.BASE_STOCK.value, dtype=object),
-        "reorder_point": policy.reorder_point,
-        "order_up_to": policy.order_up_to,
-        "safety_stock": policy.safety_stock,
-        "fill_rate": policy.fill_rate,
+        "policy": chosen["policy"],
+        "reorder_point": chosen["reorder_point"],
+        "order_up_to": level,
+        "order_quantity": chosen["order_quantity"],
+        "safety_stock": chosen["safety_stock"],
+        "fill_rate": chosen["fill_rate"],
         "target_fill_rate": arr.target_fill_rate,
-        "expected_backorders": policy.expected_backorders,
-        "expected_on_hand": policy.expected_on_hand,
-        "annual_holding_cost": policy.annual_holding_cost,
-        "annual_downtime_cost": policy.annual_downtime_cost,
-        "annual_order_cost": order_cost,
+        "expected_backorders": chosen["expected_backorders"],
+        "expected_on_hand": chosen["expected_on_hand"],
+        "annual_holding_cost": chosen["annual_holding_cost"],
+        "annual_downtime_cost": chosen["annual_downtime_cost"],
+        "annual_order_cost": chosen["annual_order_cost"],
         "annual_cost": annual,
-        "demand_per_year": demand_per_year,
+        "demand_per_year": chosen["demand_per_year"],
         "demand_source": demand.source,
         "demand_method": demand.method,
         "demand_class": demand.demand_class,
-        "lead_time_days": lead,
-        "binding": policy.binding,
-        "order_up_to_normal": policy.base_stock_level_normal,
+        "lead_time_days": chosen["lead_time_days"],
+        "binding": chosen["binding"],
+        "order_up_to_normal": chosen["order_up_to_normal"],
         "just_in_case_units": jic_units,
         "just_in_case_investment": jic_units * arr.unit_cost,
         "on_hand": arr.on_hand,
         "on_order": arr.on_order,
         "to_order": to_order,
-        "investment": policy.base_stock_level * arr.unit_cost,
+        "investment": level * arr.unit_cost,
         "sized_for": names[pick],
         "current_level": current_level,
         "current_level_source": np.where(has_rop, "reorder_point", "stock_position"),
@@ -234,10 +269,63 @@ def compute_policy(
     return PolicyResult(
         parts=parts,
         demand=demand,
-        policy=policy,
         scenario_name=" / ".join(str(n) for n in names),
         columns=columns,
     )
+
+
+def _apply_lot_sizing(
+    cols: dict[str, np.ndarray],
+    rows: np.ndarray,
+    lot_size: np.ndarray,
+    arr: PartArrays,
+    demand: DemandEstimate,
+    disruption: PartDisruption,
+) -> None:
+    """Replace the base-stock figures of ``rows`` by exact (r, Q) policies, in place.
+
+    Parts with an order cost or a given lot size are replenished in lots: (r, Q)
+    under the scenario's outages, and without them for the just-in-case
+    difference. A known outage window is not applied to lot-sized parts.
+    """
+    outage = disruption.outage
+    sub = OutageProcess(
+        rate_per_year=np.asarray(outage.rate_per_year, float)[rows],
+        duration_days=np.asarray(outage.duration_days, float)[rows],
+        exponential=np.asarray(outage.exponential, bool)[rows],
+    )
+    common = {
+        "demand_per_year": cols["demand_per_year"][rows],
+        "lead_time_days": cols["lead_time_days"][rows],
+        "unit_cost": arr.unit_cost[rows],
+        "holding_rate": arr.holding_rate[rows],
+        "order_cost": arr.order_cost[rows],
+        "target_fill_rate": arr.target_fill_rate[rows],
+        "downtime_cost_per_day": arr.downtime_cost_per_day[rows],
+        "lot_size": lot_size,
+        "variance_to_mean": demand.variance_to_mean[rows],
+    }
+    lot = rq_policy(**common, outage=sub)
+    normal = rq_policy(**common) if np.any(sub.rate_per_year > 0) else lot
+    updates = {
+        "policy": PolicyKind.REORDER_POINT_LOT.value,
+        "reorder_point": lot.reorder_point,
+        "order_up_to": lot.order_up_to,
+        "order_quantity": lot.order_quantity,
+        "safety_stock": lot.safety_stock,
+        "fill_rate": lot.fill_rate,
+        "expected_backorders": lot.expected_backorders,
+        "expected_on_hand": lot.expected_on_hand,
+        "annual_holding_cost": lot.annual_holding_cost,
+        "annual_downtime_cost": lot.annual_downtime_cost,
+        "annual_order_cost": lot.annual_order_cost,
+        "binding": lot.binding,
+        "order_up_to_normal": normal.order_up_to,
+    }
+    for name, value in updates.items():
+        column = cols[name].copy()
+        column[rows] = value
+        cols[name] = column
 
 
 def _rows(columns: dict[str, np.ndarray], n: int) -> list[dict]:

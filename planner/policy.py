@@ -50,6 +50,7 @@ class PolicyKind(StrEnum):
     """Replenishment policy of a stocked part."""
 
     BASE_STOCK = "base_stock"
+    REORDER_POINT_LOT = "r_q"
 
 
 class BindingRule(StrEnum):

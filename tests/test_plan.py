@@ -198,3 +198,37 @@ def test_todays_stock_is_compared_with_the_target() -> None:
     assert rows[1]["current_level_source"] == "reorder_point"
     assert rows[0]["current_level_source"] == "stock_position"
     assert rows[2]["current_fill_rate"] == 0.0  # nothing held, nothing served
+
+
+def test_parts_with_an_order_cost_get_an_exact_r_q_policy() -> None:
+    """order_cost > 0 or a lot size switches a part to (r, Q) with rq_policy's figures."""
+    import dataclasses
+
+    from planner.lotsizing import rq_policy
+
+    catalog = make_catalog()
+    parts = list(catalog.parts)
+    parts[2] = dataclasses.replace(parts[2], order_cost=40.0)
+    parts[3] = dataclasses.replace(parts[3], lot_size=5.0)
+    rows = compute_policy(Catalog(parts=tuple(parts))).rows
+    assert [r["policy"] for r in rows] == ["base_stock"] * 2 + ["r_q"] * 2 + [
+        "base_stock"
+    ] * 2
+    assert rows[3]["order_quantity"] == 5
+    for i in (2, 3):
+        p = parts[i]
+        ref = rq_policy(
+            demand_per_year=np.array([p.annual_demand]),
+            lead_time_days=np.array([p.lead_time_days]),
+            unit_cost=np.array([p.unit_cost]),
+            holding_rate=np.array([p.holding_rate]),
+            order_cost=np.array([p.order_cost]),
+            target_fill_rate=np.array([p.fill_rate_target]),
+            downtime_cost_per_day=np.array([p.downtime_cost_per_day or np.nan]),
+            lot_size=np.array([p.lot_size or np.nan]),
+        )
+        assert rows[i]["reorder_point"] == ref.reorder_point[0]
+        assert rows[i]["order_up_to"] == ref.order_up_to[0]
+        assert rows[i]["fill_rate"] == pytest.approx(ref.fill_rate[0])
+        assert rows[i]["annual_cost"] == pytest.approx(ref.annual_cost[0])
+    assert all(r["order_quantity"] == 1 for r in rows if r["policy"] == "base_stock")
