@@ -224,8 +224,59 @@ def cmd_policy(args: argparse.Namespace) -> int:
     catalog = _load_catalog(args)
     _report_bad_rows(catalog)
     scenarios = _load_scenarios([args.scenario] if args.scenario else None)
+    if args.budget is not None or args.frontier:
+        return _budget_policy(args, catalog, scenarios)
     result = compute_policy(catalog, scenarios)
     frame = policy_frame_from_columns(result.columns)
+    if args.format == "json":
+        text = frame.to_json(orient="records", indent=2, double_precision=15)
+    else:
+        text = frame.to_csv(index=False, lineterminator="\n")
+    if args.out:
+        atomic_write_text(Path(args.out), text)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return EXIT_OK
+
+
+def _budget_policy(args: argparse.Namespace, catalog: Catalog, scenarios) -> int:
+    """`policy --budget/--frontier`: the best allocation at a budget, the frontier."""
+    import pandas as pd
+
+    from planner.export import atomic_write_text
+    from planner.plan import budget_allocation
+
+    if len(scenarios) > 1:
+        print(
+            f"warning: the frontier uses the first of {len(scenarios)} scenarios, "
+            f"{scenarios[0].name!r}",
+            file=sys.stderr,
+        )
+    result = budget_allocation(
+        catalog,
+        args.budget,
+        scenario=scenarios[0] if scenarios else None,
+        objective=args.objective,
+    )
+    if args.frontier:
+        curve = pd.DataFrame(result.frontier_rows())
+        atomic_write_text(Path(args.frontier), curve.to_csv(index=False))
+    alloc = result.allocation
+    if alloc is None:
+        f = result.frontier
+        print(
+            f"frontier: {len(f.investment)} points from {f.investment[0]:,.0f} to "
+            f"{f.investment[-1]:,.0f}; written to {args.frontier}",
+            file=sys.stderr,
+        )
+        return EXIT_OK
+    print(
+        f"budget {args.budget:,.0f}: investment {alloc.investment:,.0f}, expected "
+        f"backorders {alloc.total_ebo:.4f}, fill rate {alloc.fill_rate:.4f}, expected "
+        f"downtime cost {alloc.expected_downtime_cost:,.0f}/yr, {alloc.n_units} units",
+        file=sys.stderr,
+    )
+    frame = pd.DataFrame(result.columns)
     if args.format == "json":
         text = frame.to_json(orient="records", indent=2, double_precision=15)
     else:
@@ -362,6 +413,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scenario", default=None, help="scenario JSON/YAML")
     p.add_argument("--format", choices=("csv", "json"), default="csv")
     p.add_argument("--out", default=None, help="write to this file instead of stdout")
+    p.add_argument(
+        "--budget",
+        type=float,
+        default=None,
+        help="the best stock allocation within this investment (marginal analysis)",
+    )
+    p.add_argument(
+        "--frontier", default=None, help="write the budget frontier curve (CSV) here"
+    )
+    p.add_argument(
+        "--objective",
+        choices=("backorders", "downtime_cost"),
+        default="backorders",
+        help="what the frontier minimises per euro [backorders]",
+    )
     p.set_defaults(func=cmd_policy)
 
     p = sub.add_parser("plan", help="the whole plan into a folder")

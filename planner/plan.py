@@ -18,6 +18,7 @@ import numpy as np
 from planner.catalog import Catalog, Part
 from planner.demand import DemandEstimate, estimate_demand
 from planner.errors import GeometryError, PlannerError, PlannerWarning
+from planner.frontier import Allocation, Frontier, budget_frontier
 from planner.geometry import MeshProperties, analyse_mesh, load_stl
 from planner.lotsizing import rq_policy
 from planner.policy import (
@@ -272,6 +273,88 @@ def compute_policy(
         scenario_name=" / ".join(str(n) for n in names),
         columns=columns,
     )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BudgetResult:
+    """The budget frontier of a catalog and the best allocation at a budget."""
+
+    frontier: Frontier
+    allocation: Allocation | None
+    columns: dict[str, np.ndarray]
+
+    @property
+    def rows(self) -> list[dict]:
+        """One dict per part: the allocated level and its figures."""
+        return _rows(self.columns, len(self.columns["part_id"]))
+
+    def frontier_rows(self) -> list[dict]:
+        """The frontier's points as rows (investment, EBO, fill rate, downtime)."""
+        f = self.frontier
+        return _rows(
+            {
+                "investment": f.investment,
+                "total_expected_backorders": f.total_ebo,
+                "fill_rate": f.fill_rate,
+                "expected_downtime_cost": f.expected_downtime_cost,
+                "n_units": f.n_units,
+            },
+            len(f.investment),
+        )
+
+
+def budget_allocation(
+    catalog: Catalog,
+    budget: float | None,
+    *,
+    scenario: Scenario | None = None,
+    objective: str = "backorders",
+    demand: DemandEstimate | None = None,
+    max_points: int = 400,
+) -> BudgetResult:
+    """Sherbrooke's marginal analysis over all parts, and the allocation at ``budget``.
+
+    The frontier starts from no stock and buys, unit by unit, the largest
+    reduction of expected backorders (or of expected downtime cost, with
+    ``objective="downtime_cost"``) per euro; every point is the best use of its
+    own investment. The allocation is the last frontier point within the budget,
+    with each part's level beside the level its fill-rate target asks for.
+    Demand, lead times and outages come from ``scenario`` as in
+    :func:`compute_policy` (base-stock, one-for-one replenishment).
+    """
+    parts = catalog.parts
+    demand = demand if demand is not None else estimate_demand(parts, catalog.history)
+    arr = PartArrays.from_parts(parts)
+    disruption = part_disruption(parts, scenario)
+    demand_per_year = demand.demand_per_year * disruption.demand_factor
+    lead = arr.lead_time_days * disruption.lead_time_factor
+    frontier = budget_frontier(
+        demand_per_year=demand_per_year,
+        lead_time_days=lead,
+        unit_cost=arr.unit_cost,
+        downtime_cost_per_day=arr.downtime_cost_per_day,
+        variance_to_mean=demand.variance_to_mean,
+        outage=disruption.outage,
+        objective=objective,
+        max_points=max_points,
+    )
+    allocation = frontier.allocation_at(budget) if budget is not None else None
+    target_policy = compute_policy(catalog, scenario, demand=demand).columns
+    columns: dict[str, np.ndarray] = {
+        "part_id": arr.part_id,
+        "criticality": arr.criticality,
+        "target_fill_rate": arr.target_fill_rate,
+        "order_up_to_target": target_policy["order_up_to"],
+        "fill_rate_target_level": target_policy["fill_rate"],
+    }
+    if allocation is not None:
+        columns |= {
+            "base_stock_level": allocation.base_stock_level,
+            "fill_rate": allocation.fill_rate_by_part,
+            "expected_backorders": allocation.expected_backorders,
+            "investment": allocation.base_stock_level * arr.unit_cost,
+        }
+    return BudgetResult(frontier=frontier, allocation=allocation, columns=columns)
 
 
 def _apply_lot_sizing(

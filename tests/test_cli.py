@@ -349,3 +349,20 @@ def test_zip_catalog_leaves_no_temporary_folder(tmp_path: Path) -> None:
     assert out.returncode == EXIT_OK, out.stderr
     assert "94 valid parts" in out.stdout
     assert list(scratch.iterdir()) == []
+
+
+def test_policy_budget_and_frontier(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """policy --budget prints the allocation within budget; --frontier writes the curve."""
+    curve_path = tmp_path / "frontier.csv"
+    args = ["policy", "--budget", "20000", "--frontier", str(curve_path)]
+    assert main([*args, "--format", "json"]) == EXIT_OK
+    captured = capsys.readouterr()
+    rows = json.loads(captured.out)
+    assert len(rows) == 94
+    assert sum(r["investment"] for r in rows) <= 20000
+    assert "budget 20,000" in captured.err
+    _, curve = read_csv(curve_path)
+    assert float(curve[0]["investment"]) == 0.0
+    assert float(curve[-1]["total_expected_backorders"]) < 1e-3

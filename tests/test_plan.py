@@ -232,3 +232,32 @@ def test_parts_with_an_order_cost_get_an_exact_r_q_policy() -> None:
         assert rows[i]["fill_rate"] == pytest.approx(ref.fill_rate[0])
         assert rows[i]["annual_cost"] == pytest.approx(ref.annual_cost[0])
     assert all(r["order_quantity"] == 1 for r in rows if r["policy"] == "base_stock")
+
+
+def test_budget_allocation_is_within_budget_and_priced_by_the_policy_model() -> None:
+    """The allocation spends at most the budget; its EBO and fill rate per part are
+    those evaluate_levels gives for the allocated levels."""
+    from planner.plan import budget_allocation
+    from planner.policy import evaluate_levels
+
+    catalog = make_catalog()
+    result = budget_allocation(catalog, 300.0)
+    alloc = result.allocation
+    assert alloc.investment <= 300.0
+    parts = catalog.parts
+    fill, ebo = evaluate_levels(
+        alloc.base_stock_level,
+        demand_per_year=np.array([p.annual_demand for p in parts]),
+        lead_time_days=np.array([p.lead_time_days for p in parts]),
+    )
+    np.testing.assert_allclose(alloc.expected_backorders, ebo, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(alloc.fill_rate_by_part, fill, rtol=1e-9, atol=1e-12)
+    assert alloc.total_ebo == pytest.approx(ebo.sum())
+    curve = result.frontier_rows()
+    invest = [r["investment"] for r in curve]
+    ebos = [r["total_expected_backorders"] for r in curve]
+    assert invest == sorted(invest)
+    assert ebos == sorted(ebos, reverse=True)
+    # more budget never hurts
+    richer = budget_allocation(catalog, 600.0).allocation
+    assert richer.total_ebo <= alloc.total_ebo

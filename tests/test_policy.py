@@ -928,7 +928,8 @@ def test_negative_binomial_large_mean_does_not_underflow() -> None:
     )
     mean = 3000 * 180 / 365
     s = int(pol.base_stock_level[0])
-    assert np.isfinite(pol.fill_rate[0]) and pol.fill_rate[0] >= 0.95
+    assert np.isfinite(pol.fill_rate[0])
+    assert pol.fill_rate[0] >= 0.95
     # the NB ready rate at S - 1 (variance 1.1 mean) bounds the unit fill rate above
     r, p = mean / 0.1, 1 / 1.1
     assert stats.nbinom.cdf(s - 1, r, p) >= pol.fill_rate[0]
