@@ -118,10 +118,23 @@ def test_policy_page_with_preset_scenario() -> None:
     at = _page("planner/ui/pages/policy_page.py")
     at.selectbox(key="policy_scenario_choice").select("APAC region out 10 weeks").run()
     assert not at.exception
-    frame = at.dataframe[0].value
+    frames = [d.value for d in at.dataframe]
+    frame = next(f for f in frames if "just_in_case_units" in f.columns)
     assert {"part_id", "order_up_to", "just_in_case_units"} <= set(frame.columns)
     assert len(frame) >= 60
-    assert len(at.get("download_button")) == 2
+    assert len(at.get("download_button")) == 4  # policy CSV/XLSX, frontier, allocation
+
+
+def test_policy_page_budget_frontier_follows_the_budget() -> None:
+    """The allocation shown never spends more than the budget typed in."""
+    at = _page("planner/ui/pages/policy_page.py")
+    at.number_input(key="policy_budget").set_value(15000.0).run()
+    assert not at.exception
+    invested = float(_metric(at, "Invested").replace(",", ""))
+    assert 0 < invested <= 15000.0
+    frames = [d.value for d in at.dataframe]
+    alloc = next(f for f in frames if "base_stock_level" in f.columns)
+    assert alloc["investment"].sum() == pytest.approx(invested, rel=1e-3, abs=1.0)
 
 
 def test_sourcing_page_shows_objective() -> None:

@@ -27,8 +27,10 @@ from planner import export
 from planner.catalog import Catalog, DemandHistory, load_catalog, load_demo_catalog
 from planner.errors import CatalogError, PlannerError, PlannerWarning, ScenarioError
 from planner.plan import (
+    BudgetResult,
     EstimateResult,
     PlanResult,
+    budget_allocation,
     compute_policy,
     estimate_parts,
     run_plan,
@@ -395,6 +397,35 @@ def policy_table(source: CatalogSource, scenario_text: str) -> pd.DataFrame:
     return export.policy_frame(result.rows)
 
 
+@st.cache_resource(show_spinner=False, max_entries=16, hash_funcs=_HASH)
+def get_budget_result(
+    source: CatalogSource, scenario_text: str, budget: float, objective: str
+) -> BudgetResult:
+    """The budget frontier and the allocation at ``budget`` (core: marginal analysis).
+
+    Raises
+    ------
+    PlannerError
+        If the catalog or the scenario is invalid.
+    """
+    return budget_allocation(
+        get_catalog(source),
+        budget,
+        scenario=scenario_from_json(scenario_text),
+        objective=objective,
+    )
+
+
+def frontier_frame(result: BudgetResult) -> pd.DataFrame:
+    """The frontier's points as a table (investment, EBO, fill rate, downtime)."""
+    return pd.DataFrame(result.frontier_rows())
+
+
+def allocation_frame(result: BudgetResult) -> pd.DataFrame:
+    """Per part: the level allocated at the budget beside the target-driven level."""
+    return pd.DataFrame(result.columns)
+
+
 def policy_metrics(frame: pd.DataFrame) -> dict[str, float]:
     """Totals of a policy table: stock investment, just-in-case share, to order."""
     return {
@@ -403,6 +434,7 @@ def policy_metrics(frame: pd.DataFrame) -> dict[str, float]:
         "n_just_in_case": int((frame["just_in_case_units"] > 0).sum()),
         "annual_cost": float(frame["annual_cost"].sum()),
         "n_to_order": int((frame["to_order"] > 0).sum()),
+        "n_below_target": int((frame["fill_rate_gap"] > 0).sum()),
     }
 
 

@@ -294,6 +294,61 @@ def policy_chart(frame: pd.DataFrame) -> alt.Chart:
     )
 
 
+def frontier_chart(
+    frame: pd.DataFrame, *, budget: float, target_investment: float
+) -> alt.LayerChart:
+    """Total expected backorders and fill rate against investment (the frontier).
+
+    Rules mark the chosen budget (solid) and the investment of the target-driven
+    policy (dashed).
+    """
+    base = alt.Chart(frame).encode(
+        x=alt.X("investment:Q", title="stock investment"),
+        tooltip=[
+            alt.Tooltip("investment:Q", format=",.0f"),
+            alt.Tooltip("total_expected_backorders:Q", format=".4f"),
+            alt.Tooltip("fill_rate:Q", format=".4f"),
+            alt.Tooltip("expected_downtime_cost:Q", format=",.0f"),
+            "n_units:Q",
+        ],
+    )
+    ebo = base.mark_line(color="#c23b22").encode(
+        y=alt.Y(
+            "total_expected_backorders:Q",
+            title="expected backorders (units)",
+            axis=alt.Axis(titleColor="#c23b22"),
+        )
+    )
+    fill = base.mark_line(color="#1f6fb2").encode(
+        y=alt.Y(
+            "fill_rate:Q",
+            title="fill rate",
+            scale=alt.Scale(domain=[0, 1]),
+            axis=alt.Axis(titleColor="#1f6fb2"),
+        )
+    )
+    marks = pd.DataFrame(
+        {
+            "investment": [budget, target_investment],
+            "what": ["budget", "target policy"],
+        }
+    )
+    rules = (
+        alt.Chart(marks)
+        .mark_rule()
+        .encode(
+            x="investment:Q",
+            strokeDash=alt.StrokeDash("what:N", title=None),
+            tooltip=["what", alt.Tooltip("investment:Q", format=",.0f")],
+        )
+    )
+    return (
+        alt.layer(ebo, fill, rules)
+        .resolve_scale(y="independent")
+        .properties(height=320, title="Budget frontier (marginal analysis)")
+    )
+
+
 def just_in_case_chart(frame: pd.DataFrame, *, n_parts: int = 30) -> alt.Chart:
     """Just-in-case investment (extra stock over the normal level) per part."""
     extra = frame[frame["just_in_case_units"] > 0]
