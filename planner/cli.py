@@ -147,6 +147,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_estimate(args: argparse.Namespace) -> int:
     """Print time, filament and cost of STL files on one printer profile."""
     from planner.geometry import load_stl
+    from planner.orientation import choose_orientation
     from planner.slicing import estimate_print
 
     printers, materials = _load_printers(None)
@@ -172,6 +173,8 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         raise PlannerError(
             f"--material must be one of {', '.join(materials)}, got {args.material!r}"
         )
+    if args.engine == "prusaslicer":
+        return _estimate_with_prusaslicer(args, hourly_rate)
     rows = []
     failed = False
     for path in args.stl:
@@ -179,13 +182,25 @@ def cmd_estimate(args: argparse.Namespace) -> int:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", PlannerWarning)
                 mesh = load_stl(Path(path), name=Path(path).name)
-                est = estimate_print(
-                    mesh,
-                    profile=profile,
-                    material=material,
-                    hourly_rate=hourly_rate,
-                    printer_id=printer_id,
-                )
+                orientation = ""
+                if args.orient:
+                    choice = choose_orientation(
+                        mesh,
+                        profile=profile,
+                        material=material,
+                        printer=None if args.config else printer,
+                        hourly_rate=hourly_rate,
+                    )
+                    est, orientation = choice.estimate, choice.label
+                    print(f"{path}: {choice.reason}", file=sys.stderr)
+                else:
+                    est = estimate_print(
+                        mesh,
+                        profile=profile,
+                        material=material,
+                        hourly_rate=hourly_rate,
+                        printer_id=printer_id,
+                    )
             for w in caught:
                 print(f"warning: {path}: {w.message}", file=sys.stderr)
             for note in est.warnings:
@@ -194,23 +209,49 @@ def cmd_estimate(args: argparse.Namespace) -> int:
             print(f"error: {path}: {exc}", file=sys.stderr)
             failed = True
             continue
-        rows.append(
-            {
-                "file": path,
-                "triangles": est.triangles,
-                "volume_mm3": round(est.volume_mm3, 3),
-                "bbox_x_mm": round(est.bbox_x_mm, 3),
-                "bbox_y_mm": round(est.bbox_y_mm, 3),
-                "bbox_z_mm": round(est.bbox_z_mm, 3),
-                "layers": est.layers,
-                "print_time_s": round(est.print_time_s, 1),
-                "filament_mm": round(est.filament_mm, 2),
-                "filament_g": round(est.filament_g, 3),
-                "material_cost": round(est.material_cost, 4),
-                "machine_cost": round(est.machine_cost, 4),
-                "total_cost": round(est.total_cost, 4),
-            }
+        row = {
+            "file": path,
+            "triangles": est.triangles,
+            "volume_mm3": round(est.volume_mm3, 3),
+            "bbox_x_mm": round(est.bbox_x_mm, 3),
+            "bbox_y_mm": round(est.bbox_y_mm, 3),
+            "bbox_z_mm": round(est.bbox_z_mm, 3),
+            "layers": est.layers,
+            "print_time_s": round(est.print_time_s, 1),
+            "filament_mm": round(est.filament_mm, 2),
+            "filament_g": round(est.filament_g, 3),
+            "material_cost": round(est.material_cost, 4),
+            "machine_cost": round(est.machine_cost, 4),
+            "total_cost": round(est.total_cost, 4),
+        }
+        if args.orient:
+            row["orientation"] = orientation
+        rows.append(row)
+    if rows:
+        _write_table(rows, args.format, None)
+    return EXIT_INVALID if failed else EXIT_OK
+
+
+def _estimate_with_prusaslicer(args: argparse.Namespace, hourly_rate: float) -> int:
+    """`estimate --engine prusaslicer`: PrusaSlicer's own figures, same columns."""
+    from planner.prusaslicer_engine import estimate_with_prusaslicer
+
+    if not args.config:
+        raise PlannerError(
+            "--engine prusaslicer needs --config FILE.ini (the PrusaSlicer config "
+            "to slice with)"
         )
+    rows, failed = [], False
+    for path in args.stl:
+        try:
+            out = estimate_with_prusaslicer(
+                Path(path), Path(args.config), hourly_rate=hourly_rate
+            )
+        except PlannerError as exc:
+            print(f"error: {path}: {exc}", file=sys.stderr)
+            failed = True
+            continue
+        rows.append({"file": path, **{k: v for k, v in out.items() if k != "file"}})
     if rows:
         _write_table(rows, args.format, None)
     return EXIT_INVALID if failed else EXIT_OK
@@ -405,6 +446,18 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--printer", default="P1", help="a demo printer id [P1]")
     p.add_argument("--material", default="PETG", help="material [PETG]")
     p.add_argument("--format", choices=("csv", "json"), default="csv")
+    p.add_argument(
+        "--orient",
+        action="store_true",
+        help="pick the best axis-aligned or flat-face-down orientation and report it",
+    )
+    p.add_argument(
+        "--engine",
+        choices=("planner", "prusaslicer"),
+        default="planner",
+        help="'prusaslicer' slices with prusa-slicer on PATH (with --config) to "
+        "confirm the estimate [planner]",
+    )
     p.set_defaults(func=cmd_estimate)
 
     p = sub.add_parser("policy", help="stock policy per part")

@@ -366,3 +366,52 @@ def test_policy_budget_and_frontier(
     _, curve = read_csv(curve_path)
     assert float(curve[0]["investment"]) == 0.0
     assert float(curve[-1]["total_expected_backorders"]) < 1e-3
+
+
+def test_estimate_orient_reports_the_orientation(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--orient adds the chosen orientation and explains the choice on stderr."""
+    stl = DEMO / "stl" / "bracket_photoeye.stl"
+    assert main(["estimate", str(stl), "--orient", "--format", "json"]) == EXIT_OK
+    captured = capsys.readouterr()
+    (row,) = json.loads(captured.out)
+    assert list(row)[:-1] == ESTIMATE_COLUMNS
+    assert row["orientation"]
+    assert "support volume" in captured.err
+
+
+def test_estimate_engine_prusaslicer_needs_a_config(
+    cube_10mm_stl: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--engine prusaslicer without --config is a clear error (exit 2)."""
+    assert main(["estimate", str(cube_10mm_stl), "--engine", "prusaslicer"]) == 2
+    assert "--config" in capsys.readouterr().err
+
+
+def test_estimate_engine_prusaslicer_matches_its_own_figures(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """With prusa-slicer on PATH, the engine reproduces results.csv for the cube."""
+    import shutil
+
+    calibration = ROOT.parent / "shared" / "calibration"
+    if shutil.which("prusa-slicer") is None or not calibration.is_dir():
+        pytest.skip("prusa-slicer or ../shared/calibration not available")
+    args = [
+        "estimate",
+        str(calibration / "A01_cube_20.stl"),
+        "--config",
+        str(calibration / "anchor_fff_pla.ini"),
+        "--engine",
+        "prusaslicer",
+        "--format",
+        "json",
+    ]
+    assert main(args) == EXIT_OK
+    (row,) = json.loads(capsys.readouterr().out)
+    assert (row["print_time_s"], row["filament_mm"], row["layers"]) == (
+        1022.0,
+        1394.06,
+        100,
+    )
