@@ -42,7 +42,11 @@ from planner.units import DAYS_PER_YEAR
 #: what-if simulation uses the same threshold).
 OVERDISPERSED_VTM = 1.05
 
-#: Gauss quadrature nodes used to integrate over the age of an outage.
+#: Quadrature nodes over the exact outage-age law (64: within 0.014 percentage
+#: point of fill rate for demand x outage length up to 100 units).
+N_OUTAGE_AGE_NODES = 64
+
+#: Gauss-Legendre nodes over a known outage window (sourcing's time average).
 N_AGE_NODES = 24
 
 
@@ -117,23 +121,18 @@ class BaseStockPolicy:
 def _age_nodes(outage: OutageProcess) -> tuple[np.ndarray, np.ndarray]:
     """Quadrature nodes [days] and weights for the outage age, shape (n, k+1).
 
-    Column 0 is the atom "no outage in progress" (age 0).
+    Column 0 is the atom "no outage in progress" (age 0). The age is that of the
+    down period in progress, overlapping outages merged (the busy period of an
+    M/G/infinity queue): exact law from :func:`planner.outages.age_distribution`.
     """
-    n = np.asarray(outage.rate_per_year).shape[0]
-    duration = np.asarray(outage.duration_days, float)
-    p_out = outage.outage_prob()
-    x_leg, w_leg = np.polynomial.legendre.leggauss(N_AGE_NODES)
-    x_lag, w_lag = np.polynomial.laguerre.laggauss(N_AGE_NODES)
-    uniform_nodes = 0.5 * (x_leg + 1.0)[None, :] * duration[:, None]
-    uniform_weights = np.broadcast_to(0.5 * w_leg, (n, N_AGE_NODES))
-    exp_nodes = x_lag[None, :] * duration[:, None]
-    exp_weights = np.broadcast_to(w_lag, (n, N_AGE_NODES))
-    is_exp = np.asarray(outage.exponential, bool)[:, None]
-    nodes = np.where(is_exp, exp_nodes, uniform_nodes)
-    weights = np.where(is_exp, exp_weights, uniform_weights) * p_out[:, None]
-    nodes = np.concatenate([np.zeros((n, 1)), nodes], axis=1)
-    weights = np.concatenate([(1.0 - p_out)[:, None], weights], axis=1)
-    return nodes, weights
+    from planner.outages import age_distribution
+
+    return age_distribution(
+        np.asarray(outage.rate_per_year, float),
+        np.asarray(outage.duration_days, float),
+        np.asarray(outage.exponential, bool),
+        n_nodes=N_OUTAGE_AGE_NODES,
+    )
 
 
 def mixture_means(

@@ -460,10 +460,12 @@ def test_heavy_tailed_outage_reaches_the_tolerance():
     end = fr.allocation_at(np.inf).base_stock_level
     means, weights = _model(demand, lead, outage)
     guess = _first_levels(np.zeros(1, np.int64), means[:1], weights[:1], None, 1e-6)
-    levels = np.arange(400)
+    n_levels = 3000  # the exact busy-period law at r d = 0.9 has a long tail
+    levels = np.arange(n_levels)
     ebo = mixture_ebo(
-        levels, np.repeat(means[:1], 400, 0), np.repeat(weights[:1], 400, 0)
+        levels, np.repeat(means[:1], n_levels, 0), np.repeat(weights[:1], n_levels, 0)
     )
+    assert ebo[-1] < 1e-6
     assert end[0] == int(np.argmax(ebo < 1e-6))
     assert end[0] > guess[0]  # the retry with a doubled span was needed
     final = mixture_ebo(end, means, weights)

@@ -179,23 +179,39 @@ def poisson_pmf(mean: float) -> np.ndarray:
 
 
 def outage_pmf(lam_day: float, lead: float, rate: float, dur: float, ride: float):
-    """Outstanding OEM orders: outage age uniform on [0, dur] w.p. 1-exp(-rate dur),
-    a known window of ``ride`` days for ride/365 of the time (midpoint rule)."""
+    """Outstanding OEM orders: the age of the down period in progress follows the
+    exact M/D/inf busy-period law (planner.outages.age_survival), integrated by a
+    4000-bin midpoint rule; a known window of ``ride`` days adds a uniform age for
+    ride/365 of the time."""
+    from planner.outages import age_survival
+
     k = 4000
-    p_out = 1.0 - math.exp(-rate / 365.0 * dur)
     frac = ride / 365.0
+    if rate > 0:
+        edges = np.linspace(0.0, 12 * dur, k + 1)
+        surv = age_survival(
+            edges,
+            np.full(k + 1, rate),
+            np.full(k + 1, dur),
+            np.zeros(k + 1, bool),
+        )
+        p_out = float(surv[0])
+        bins = surv[:-1] - surv[1:]
+        mids = (edges[:-1] + edges[1:]) / 2
+    else:
+        p_out, bins, mids = 0.0, np.zeros(k), np.zeros(k)
     ages = (np.arange(k) + 0.5) / k
     means = np.concatenate(
         [
             [lam_day * lead],
-            lam_day * (lead + ages * dur),
+            lam_day * (lead + mids),
             lam_day * (lead + ages * ride),
         ]
     )
     weights = np.concatenate(
         [
             [(1 - p_out) * (1 - frac)],
-            np.full(k, p_out * (1 - frac) / k),
+            bins * (1 - frac),
             np.full(k, frac / k),
         ]
     )
@@ -239,7 +255,7 @@ def test_buy_stock_cost_matches_hand_calculation(rate, dur, ride):
     mean_x = float((GRID * pmf).sum())
     cost = lam * c + k * lam + (s - mean_x + ebo) * c * hr + b * 365 * ebo
     assert opts.base_stock_level[0, BUY] == s
-    # tolerance: 24-node Gauss quadrature vs a 4000-point midpoint rule
+    # tolerance: 64-node rule vs a 4000-bin midpoint rule on the exact law
     assert opts.cost[0, BUY] == pytest.approx(cost, rel=1e-5)
     assert opts.investment[0, BUY] == pytest.approx(s * c)
     assert opts.printer_hours[0, BUY] == 0.0
