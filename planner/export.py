@@ -944,4 +944,9 @@ def write_plan_outputs(out_dir: str | Path, result: Any) -> list[Path]:
         printers=result.printers,
         estimates=result.estimates.estimates,
     )
-    return list(written.values())
+    from planner.plan import estimate_rows
+
+    rows = estimate_rows(result.estimates)
+    estimates_path = Path(out_dir) / "estimates.csv"
+    atomic_write_text(estimates_path, rows_to_csv(rows))
+    return [*written.values(), estimates_path]

@@ -475,8 +475,46 @@ def estimate_parts(
                 material=material,
                 hourly_rate=printer.hourly_rate,
                 printer_id=printer.printer_id,
+                name=part.stl_file,
             )
     return EstimateResult(estimates=estimates, geometry=geometry, warnings=tuple(notes))
+
+
+def estimate_rows(result: EstimateResult) -> list[dict]:
+    """One row per (part, printer) estimate: layers, time, filament, cost, warnings.
+
+    Geometry warnings of the part (open mesh, inverted normals, units) come first
+    in ``warnings``; parts that could not be estimated are not listed (their
+    reason is in ``result.warnings``).
+    """
+    rows = []
+    for (part_id, printer_id), est in result.estimates.items():
+        geometry = result.geometry.get(part_id)
+        notes = (geometry.warnings if geometry is not None else ()) + tuple(
+            est.warnings
+        )
+        rows.append(
+            {
+                "part_id": part_id,
+                "printer_id": printer_id,
+                "file": est.file,
+                "material": est.material,
+                "triangles": est.triangles,
+                "volume_mm3": est.volume_mm3,
+                "bbox_x_mm": est.bbox_x_mm,
+                "bbox_y_mm": est.bbox_y_mm,
+                "bbox_z_mm": est.bbox_z_mm,
+                "watertight": None if geometry is None else geometry.watertight,
+                "layers": est.layers,
+                "print_time_h": est.print_time_s / 3600.0,
+                "filament_g": est.filament_g,
+                "material_cost": est.material_cost,
+                "machine_cost": est.machine_cost,
+                "total_cost": est.total_cost,
+                "warnings": "; ".join(dict.fromkeys(notes)),
+            }
+        )
+    return rows
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -146,6 +146,10 @@ def test_sourcing_page_shows_objective() -> None:
     baseline = float(_metric(at, "All-buy baseline").replace(",", ""))
     assert 0 < objective <= baseline + 1e-6
     assert len(at.dataframe[0].value) >= 60
+    estimates = next(d.value for d in at.dataframe if "layers" in d.value.columns)
+    assert estimates["part_id"].nunique() >= 20  # every printable demo part
+    assert (estimates["layers"] > 0).all()
+    assert (estimates["print_time_h"] > 0).all()
 
 
 def test_sourcing_page_infeasible_budget_is_an_error_message() -> None:

@@ -415,3 +415,14 @@ def test_estimate_engine_prusaslicer_matches_its_own_figures(
         1394.06,
         100,
     )
+
+
+def test_plan_writes_the_print_estimates(demo_plan: Path) -> None:
+    """estimates.csv lists each printable part on each printer that can make it."""
+    cols, rows = read_csv(demo_plan / "estimates.csv")
+    assert {"part_id", "printer_id", "layers", "print_time_h", "warnings"} <= set(cols)
+    assert len({r["part_id"] for r in rows}) >= 20
+    assert all(r["file"].endswith(".stl") for r in rows)
+    sourcing = {r["part_id"]: r for r in read_csv(demo_plan / "sourcing.csv")[1]}
+    for r in rows:  # every estimate belongs to a printable part of the plan
+        assert r["part_id"] in sourcing

@@ -33,6 +33,7 @@ from planner.plan import (
     budget_allocation,
     compute_policy,
     estimate_parts,
+    estimate_rows,
     run_plan,
     simulation_plan,
 )
@@ -581,6 +582,11 @@ def usage_frame(result: PlanResult) -> pd.DataFrame:
 def sourcing_frame(result: PlanResult) -> pd.DataFrame:
     """sourcing.csv: mode, printer, reason and every mode's figures."""
     return export.sourcing_frame(sourcing_table(result.sourcing, result.options))
+
+
+def estimates_frame(result: PlanResult) -> pd.DataFrame:
+    """Print estimates of the plan's parts on each printer (core: estimate_rows)."""
+    return pd.DataFrame(estimate_rows(result.estimates))
 
 
 def sourcing_display_order(frame: pd.DataFrame) -> list[str]:

@@ -96,6 +96,21 @@ st.dataframe(
         if c.startswith(("cost_", "investment_", "printer_hours_"))
     },
 )
+with st.expander("Print estimates per part and printer"):
+    st.caption(
+        "From the layer slicer: every printable part on every printer that runs its "
+        "material and fits it (also in estimates.csv of `python -m planner plan`)."
+    )
+    st.dataframe(
+        cache.estimates_frame(result),
+        hide_index=True,
+        column_config={
+            "print_time_h": st.column_config.NumberColumn(format="%.2f"),
+            "filament_g": st.column_config.NumberColumn(format="%.1f"),
+            "total_cost": st.column_config.NumberColumn(format="%.2f"),
+            "volume_mm3": st.column_config.NumberColumn(format="%.0f"),
+        },
+    )
 notes = cache.plan_warnings(result)
 if notes:
     with st.expander(f"{len(notes)} notes from planning"):
