@@ -9,10 +9,10 @@ time of stockpyl's exact (r, Q) algorithm (Federgruen-Zheng,
 both solve: Poisson demand, continuous review, backorder cost, no fill-rate floor.
 The script checks that both give the same (r, Q) and cost on the sample.
 
-stockpyl's ``ss.s_s_discrete_exact`` is not compared: it solves a periodic-review
-(s, S) model with zero lead time and per-period demand, which is not this model
-(continuous review with a lead time, where the (s, S) policy for unit demand is
-the (r, Q) policy with s = r, S = r + Q).
+stockpyl's ``sS.s_s_discrete_exact`` solves a periodic-review (s, S) model, not this
+one (continuous review with a lead time, where the (s, S) policy for unit demand is
+the (r, Q) policy with s = r, S = r + Q); ``benchmarks/bench_periodic_ss.py``
+compares it with :func:`planner.lotsizing.periodic_ss_policy` on that model.
 """
 
 from __future__ import annotations

@@ -266,8 +266,8 @@ def _poisson_smallest_level(target: np.ndarray, mean: np.ndarray) -> np.ndarray:
     big = mean > 500.0
     if np.any(big):
         rows = np.flatnonzero(big)
-        level[rows] = smallest_level(
-            target[rows], mean[rows, None], np.ones((rows.size, 1))
+        level[rows] = _bisect_level(
+            target[rows], mean[rows, None], np.ones((rows.size, 1)), None
         )
     active = np.flatnonzero(~big & (target > 0))
     pmf = np.exp(-mean[active])

@@ -956,3 +956,14 @@ def test_negative_binomial_large_mean_does_not_underflow() -> None:
     r, p = mean / 0.1, 1 / 1.1
     assert stats.nbinom.cdf(s - 1, r, p) >= pol.fill_rate[0]
     assert s > stats.poisson.ppf(0.95, mean)  # more spread needs more stock
+
+
+def test_fast_mover_above_the_recursion_range() -> None:
+    """Lead-time demand above 500 units takes the bisection path and agrees with scipy."""
+    from planner.policy import smallest_level
+
+    means = np.array([[600.0], [2500.0], [3.0]])
+    target = np.array([0.9, 0.99, 0.95])
+    level = smallest_level(target, means, np.ones((3, 1)))
+    for s, m, q in zip(level, means[:, 0], target, strict=True):
+        assert stats.poisson.cdf(s - 1, m) >= q > stats.poisson.cdf(s - 2, m)
