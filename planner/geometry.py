@@ -293,6 +293,25 @@ def _degenerate_area_mm2(vectors: np.ndarray) -> float:
     return _DEGENERATE_AREA_FRAC * max(extent, 1e-9) ** 2
 
 
+def _group_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct-key ids of ``keys`` in sorted key order, by one stable argsort.
+
+    Returns ``(inverse, order, first)``: the id of each key, the stable sorting
+    permutation, and a mask over sorted positions marking each id's first key
+    (``order[first]`` is each id's first occurrence, as ``np.unique``'s
+    ``return_index``).
+    """
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    first = np.empty(keys.size, dtype=bool)
+    first[:1] = True
+    np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=first[1:])
+    ids_sorted = np.cumsum(first) - 1
+    inverse = np.empty_like(ids_sorted)
+    inverse[order] = ids_sorted
+    return inverse, order, first
+
+
 def weld_vertices(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Merge coincident vertices of a triangle soup.
 
@@ -317,8 +336,31 @@ def weld_vertices(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     step = max(extent, 1e-9) / 2.0**_WELD_BITS
     grid = np.rint((points - lo) / step).astype(np.int64)
     keys = (grid[:, 0] << 42) | (grid[:, 1] << 21) | grid[:, 2]
-    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    return inverse.reshape(-1, 3), points[first]
+    inverse, order, first = _group_keys(keys)
+    return inverse.reshape(-1, 3), points[order[first]]
+
+
+def _edge_table(vertex_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Edge ids, facets per edge and the facet side across each side.
+
+    Returns ``(side_edge, edge_count, side_partner)``; ``side_partner[i, k]``
+    is the flat index ``3 * facet + side`` of another side on the same edge,
+    -1 on a border edge.
+    """
+    a = vertex_ids
+    b = np.roll(vertex_ids, -1, axis=1)
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    n_vertices = int(vertex_ids.max()) + 1
+    keys = (lo.astype(np.int64) * n_vertices + hi).ravel()
+    inverse, order, first = _group_keys(keys)
+    counts = np.bincount(inverse)
+    partner_sorted = np.full(keys.size, -1, dtype=np.int64)
+    same = ~first[1:]
+    partner_sorted[:-1][same] = order[1:][same]
+    partner_sorted[1:][same] = order[:-1][same]
+    partner = np.empty_like(partner_sorted)
+    partner[order] = partner_sorted
+    return inverse.reshape(-1, 3), counts, partner.reshape(-1, 3)
 
 
 def edge_ids(vertex_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -333,15 +375,8 @@ def edge_ids(vertex_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     edge_count : np.ndarray
         Number of sides (facets) sharing each edge.
     """
-    a = vertex_ids
-    b = np.roll(vertex_ids, -1, axis=1)
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    n_vertices = int(vertex_ids.max()) + 1
-    keys = lo.astype(np.int64) * n_vertices + hi
-    _, inverse, counts = np.unique(
-        keys.ravel(), return_inverse=True, return_counts=True
-    )
-    return inverse.reshape(-1, 3), counts
+    side_edge, counts, _ = _edge_table(vertex_ids)
+    return side_edge, counts
 
 
 def _units_warning(size_mm: np.ndarray) -> str | None:
@@ -410,6 +445,9 @@ class MeshTopology:
     side_edge
         Shape ``(n, 3)``: undirected edge index of side ``k`` (corner ``k`` to
         corner ``k + 1``) of each triangle.
+    side_partner
+        Shape ``(n, 3)``: flat index ``3 * facet + side`` of a side of another
+        facet on the same edge (the neighbour across it), -1 on a border.
     n_edges
         Number of distinct edges.
     orientation
@@ -419,6 +457,7 @@ class MeshTopology:
     properties: MeshProperties
     vectors: np.ndarray
     side_edge: np.ndarray
+    side_partner: np.ndarray
     n_edges: int
     orientation: int
 
@@ -471,7 +510,7 @@ def analyse_mesh(mesh: Mesh) -> MeshTopology:
         & (vertex_ids[:, 2] != vertex_ids[:, 0])
     )
     vertex_ids = vertex_ids[proper]
-    side_edge, edge_count = edge_ids(vertex_ids)
+    side_edge, edge_count, side_partner = _edge_table(vertex_ids)
     n_bad_edges = int((edge_count != 2).sum())
     watertight = n_bad_edges == 0
     if not watertight:
@@ -508,6 +547,7 @@ def analyse_mesh(mesh: Mesh) -> MeshTopology:
         properties=properties,
         vectors=welded[vertex_ids],
         side_edge=side_edge,
+        side_partner=side_partner,
         n_edges=int(edge_count.size),
         orientation=-1 if signed_volume < 0 else 1,
     )

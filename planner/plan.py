@@ -488,8 +488,9 @@ def estimate_rows(result: EstimateResult) -> list[dict]:
     reason is in ``result.warnings``).
     """
     rows = []
+    geometries = getattr(result, "geometry", {})
     for (part_id, printer_id), est in result.estimates.items():
-        geometry = result.geometry.get(part_id)
+        geometry = geometries.get(part_id)
         notes = (geometry.warnings if geometry is not None else ()) + tuple(
             est.warnings
         )

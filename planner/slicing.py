@@ -8,24 +8,32 @@ paths and the printer's motion planner instead of generating G-code:
    is a segment oriented by the facet winding, so contours need no chaining:
    the layer's area is the shoelace sum of cross products and its contour
    length the sum of segment lengths. Segment ends sit on mesh edges, so the
-   successor of each segment is found by sorting edge keys; loops (islands and
-   holes), corner angles and the per-axis jerk of every corner follow.
+   successor of each segment is found by sorting edge keys; the open chains of
+   a non-watertight mesh are closed to their nearest start; loops are nested
+   by winding number (holes to their islands; bodies inside another body, as
+   in overlapping assembly meshes, dropped as a union would); corner angles
+   and the per-axis jerk of every corner follow.
 2. :func:`plan_extrusion` turns the layers into path lengths per role like
    PrusaSlicer's classic perimeter generator: perimeters are offset loops of
    the contour (inward offset area :math:`A(d) = A - L d + K d^2/2` with
-   :math:`K = \sum 2\tan(\theta_i/2)` over corner turning angles; each
-   perimeter takes the band of area between two offsets, so thin walls get
-   shorter loops); strips too narrow for infill become gap fill; solid shells
-   reach ``top_solid_layers`` / ``bottom_solid_layers`` into the part from
-   exposed surfaces (horizontal facets and the ``h cot(slope)`` strips of
-   sloped ones), widened as PrusaSlicer widens narrow shells; bridges over air
-   and over sparse infill; sparse rectilinear infill of ``fill_density`` with
-   its boundary connectors.
+   :math:`K = \sum 2\tan(\theta_i/2)` over corner turning angles, summed per
+   island with its holes; each perimeter takes the band of area between two
+   offsets, so thin walls get shorter loops); islands pinched off by the
+   infill opening become gap fill; solid shells reach the infill region from
+   exposed surfaces (horizontal facets, the first and last layer, and the
+   ``h cot(slope)`` strips of sloped facets over as many layers as the slope
+   goes on and as fast as the section actually recedes), with PrusaSlicer's
+   3 mm growth of a layer's own top and bottom and its widening of narrow
+   shells; bridges over air and over sparse infill; each fill region is
+   described by its area, its boundary projected across the lines and its
+   boundary length, which give the line count, line length (half a spacing
+   inside the boundary) and the zigzag connectors along the boundary.
 3. Time: per role, path length over the programmed speed, corrected per segment
    with the trapezoidal acceleration profile and the Marlin/PrusaSlicer jerk
-   junction speed (contour segments from the mesh, infill lines from the mean
-   chord :math:`2A/E` of the region), plus travel, retraction, layer change and
-   the cooling slowdown.
+   junction speed: contour segments from the mesh, with a start and stop at
+   each loop's seam; infill lines and connectors from the region's mean chord
+   :math:`2A/E`; plus travel, retraction, layer change and the cooling
+   slowdown.
 
 Filament is :math:`\sum` path length x extrusion cross-section / filament
 cross-section, with PrusaSlicer's rounded-rectangle cross-section
@@ -84,6 +92,20 @@ _INFILL_OPENING_FRAC = 1.0
 _GAP_MIN_FRAC = 0.16
 #: Infill patterns whose paths the rectilinear model describes directly.
 _RECTILINEAR_LIKE = ("rectilinear", "alignedrectilinear", "monotonic", "line", "grid")
+#: PrusaSlicer grows a layer's own top and bottom surfaces this far into its
+#: infill region (EXTERNAL_INFILL_MARGIN) [mm].
+EXTERNAL_INFILL_MARGIN_MM = 3.0
+#: Bounds of the factor by which the surface recedes over the solid-shell
+#: layers faster (curving) than its slope at the layer says.
+_GROWTH_RANGE = (0.5, 4.0)
+#: Infill lines are joined along the boundary where their ends lie at most
+#: twice the anchor length apart (PrusaSlicer infill_anchor = 600 % of the
+#: extrusion width); farther ends are left apart.
+_INFILL_ANCHOR_WIDTHS = 6.0
+#: Most (point, loop) and (point, segment) pairs tested when nesting loops;
+#: beyond them every loop counts as its own island or hole.
+_MAX_NEST_PAIRS = 5_000_000
+_MAX_NEST_SEGMENTS = 20_000_000
 #: Most (triangle, layer) cuts computed at once, to bound memory.
 _CHUNK_CUTS = 2_000_000
 #: Jacobi sweeps of the speed planner along contour segments.
@@ -93,9 +115,6 @@ _PLANNER_SWEEPS = 12
 #: turning into the reversed line (Marlin jerk counts a sign reversal as the
 #: larger of the two speeds, not their difference).
 _INFILL_TURN_G = (math.sqrt(0.5), 1.0)
-#: Connector length per line spacing S of rectilinear infill: 45 degree lines
-#: meet an axis-parallel boundary S / sin 45 deg apart.
-_CONNECTOR_FACTOR = math.sqrt(2.0)
 ROLES = (
     "ext_perimeter",
     "perimeter",
@@ -194,11 +213,17 @@ class LayerStack:
         Shape ``(n_layers, 2)``: sum over segments of ``|d . n|`` for the two
         rectilinear infill normals (45 and 135 degrees): the boundary length seen
         across the infill lines. [mm]
+    fill_extent_mm
+        The same for the layer's own infill direction (45 degree lines on even
+        layers, 135 degree on odd ones). [mm]
     bbox_size_mm
         Shape ``(n_layers, 2)``: x and y extents of the layer. [mm]
     loop_layer, loop_area_mm2, loop_length_mm, loop_turning
         Per loop: layer, signed area [mm²], length [mm], and
         :math:`\\sum 2\\tan(\\theta/2)` over its corners (2 pi for a convex loop).
+    loop_group
+        Per loop: the island it belongs to (its own index for an island, the
+        innermost island around it for a hole).
     segment_layer, segment_loop, segment_length_mm, segment_next
         Per segment: layer, loop, length [mm], index of the segment that
         follows it along the contour (-1 at the end of an open chain).
@@ -209,6 +234,13 @@ class LayerStack:
         Per segment: cotangent of its facet's slope, ``n_z / |n_xy|`` of the
         outward normal: > 0 facing up, < 0 facing down, 0 vertical. A layer of
         height ``h`` exposes a strip ``h * |cot|`` wide there.
+    segment_cross_mm
+        Per segment: ``|d . n|``, its length across the layer's infill lines. [mm]
+    segment_slope_run_mm
+        Per segment: height over which its slope goes on above the plane (up-
+        facing) or below it (down-facing): to the end of its facet when the
+        facet beyond turns the other way (a thread's crest), else unbounded
+        (1e6). [mm]
     flat_up_mm2, flat_down_mm2
         Per layer: projected area of horizontal facets that are the top
         (facing up) or the bottom (facing down) of that layer. [mm²]
@@ -219,17 +251,21 @@ class LayerStack:
     area_mm2: np.ndarray
     contour_length_mm: np.ndarray
     extent_mm: np.ndarray
+    fill_extent_mm: np.ndarray
     bbox_size_mm: np.ndarray
     loop_layer: np.ndarray
     loop_area_mm2: np.ndarray
     loop_length_mm: np.ndarray
     loop_turning: np.ndarray
+    loop_group: np.ndarray
     segment_layer: np.ndarray
     segment_loop: np.ndarray
     segment_length_mm: np.ndarray
     segment_next: np.ndarray
     segment_junction_g: np.ndarray
     segment_slope_cot: np.ndarray
+    segment_cross_mm: np.ndarray
+    segment_slope_run_mm: np.ndarray
     flat_up_mm2: np.ndarray
     flat_down_mm2: np.ndarray
     extrema: np.ndarray
@@ -321,6 +357,168 @@ def _junction_g(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     return change.max(axis=1)
 
 
+def _slope_runs(
+    tri: np.ndarray, partner: np.ndarray, orientation: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per facet, the heights where its up- and down-facing slope ends [mm].
+
+    An up-facing facet's slope goes on above it when the facet across its
+    highest side is at least half as shallow (a curved or sloped surface), and
+    ends at its top vertex when that facet turns steep or down (the crest of a
+    thread, a chamfer meeting a wall); likewise downwards for down-facing
+    facets. Returns ``(top, bottom)``,
+    +inf / -inf where the slope goes on.
+    """
+    n = tri.shape[0]
+    vz = tri[:, :, 2]
+    normal = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]) * orientation
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cot = np.nan_to_num(
+            normal[:, 2] / np.hypot(normal[:, 0], normal[:, 1]), posinf=1e6, neginf=-1e6
+        )
+    mid_z = 0.5 * (vz + np.roll(vz, -1, axis=1))
+    rows = np.arange(n)
+    upper = partner[rows, np.argmax(mid_z, axis=1)]
+    lower = partner[rows, np.argmin(mid_z, axis=1)]
+    # the slope goes on where the next facet is at least half as shallow
+    goes_up = (upper >= 0) & (cot[np.maximum(upper, 0) // 3] >= 0.5 * cot)
+    goes_down = (lower >= 0) & (cot[np.maximum(lower, 0) // 3] <= 0.5 * cot)
+    top = np.where(goes_up, np.inf, vz.max(axis=1))
+    bottom = np.where(goes_down, -np.inf, vz.min(axis=1))
+    return top, bottom
+
+
+def _close_open_chains(
+    seg_layer: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    slope_cot: np.ndarray,
+    slope_run: np.ndarray,
+    segment_next: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Join the open contour chains of a non-watertight mesh into loops.
+
+    Each chain end is joined by a new straight (vertical-wall) segment to the
+    nearest chain start on its layer (its own start when that is nearest), as
+    a slicer closes the gaps of a holed mesh. Watertight meshes have no open
+    chain and come back unchanged.
+    """
+    n_seg = seg_layer.size
+    ends = np.flatnonzero(segment_next < 0)
+    if ends.size == 0:
+        return seg_layer, start, end, slope_cot, slope_run, segment_next
+    has_prev = np.zeros(n_seg, dtype=bool)
+    has_prev[segment_next[segment_next >= 0]] = True
+    starts = np.flatnonzero(~has_prev)
+    starts = starts[np.argsort(seg_layer[starts], kind="stable")]
+    start_layer = seg_layer[starts]
+    lo = np.searchsorted(start_layer, seg_layer[ends], side="left")
+    count = np.searchsorted(start_layer, seg_layer[ends], side="right") - lo
+    if int(count.sum()) > _MAX_NEST_PAIRS or not count.any():
+        return seg_layer, start, end, slope_cot, slope_run, segment_next
+    end_i = np.repeat(np.arange(ends.size), count)
+    start_i = starts[
+        np.repeat(lo, count)
+        + np.arange(end_i.size)
+        - np.repeat(np.cumsum(count) - count, count)
+    ]
+    gap = start[start_i] - end[ends[end_i]]
+    dist = np.hypot(gap[:, 0], gap[:, 1])
+    best = np.lexsort((dist, end_i))
+    first = np.append(True, end_i[best][1:] != end_i[best][:-1])
+    pick_end = ends[end_i[best][first]]
+    pick_start = start_i[best][first]
+    new = n_seg + np.arange(pick_end.size)
+    segment_next = np.concatenate([segment_next, pick_start])
+    segment_next[pick_end] = new
+    return (
+        np.concatenate([seg_layer, seg_layer[pick_end]]),
+        np.concatenate([start, end[pick_end]]),
+        np.concatenate([end, start[pick_start]]),
+        np.concatenate([slope_cot, np.zeros(pick_end.size)]),
+        np.concatenate([slope_run, np.zeros(pick_end.size)]),
+        segment_next,
+    )
+
+
+def _nest_loops(
+    start: np.ndarray,
+    end: np.ndarray,
+    seg_loop: np.ndarray,
+    loop_layer: np.ndarray,
+    loop_area: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which loops to keep, and the island each loop belongs to.
+
+    The winding number of each loop's first point with respect to the other
+    loops of its layer (a ray cast to +x against their oriented segments,
+    vectorised over the candidate pairs whose bounding box holds the point)
+    nests the loops: an island (counter-clockwise) is kept where the others
+    wind 0 times around it, a hole where they wind once; anything else lies
+    inside another shell (overlapping bodies of a messy mesh, unioned as a
+    slicer does) or outside every island. A hole belongs to the smallest island
+    around it. Layers with too many candidate pairs keep every loop, each its
+    own group.
+    """
+    n_loops = loop_area.size
+    keep = np.ones(n_loops, dtype=bool)
+    group = np.arange(n_loops)
+    if n_loops < 2:
+        return keep, group
+    order = np.argsort(seg_loop, kind="stable")
+    loop_sorted = seg_loop[order]
+    first = np.searchsorted(loop_sorted, np.arange(n_loops))
+    count = np.bincount(seg_loop, minlength=n_loops)
+    point = start[order[first]]
+    lo = np.minimum(start[order], end[order])
+    hi = np.maximum(start[order], end[order])
+    y_lo = np.minimum.reduceat(lo[:, 1], first)
+    x_hi, y_hi = (np.maximum.reduceat(hi[:, k], first) for k in range(2))
+    # candidate (point loop a, other loop b) pairs of the same layer
+    by_layer = np.argsort(loop_layer, kind="stable")
+    per_layer = np.bincount(loop_layer)
+    layer_start = np.concatenate([[0], np.cumsum(per_layer)])
+    n_pairs = per_layer[loop_layer]
+    if int((n_pairs.astype(np.int64)).sum()) > _MAX_NEST_PAIRS:
+        return keep, group
+    a = np.repeat(np.arange(n_loops), n_pairs)
+    offset = np.arange(a.size) - np.repeat(np.cumsum(n_pairs) - n_pairs, n_pairs)
+    b = by_layer[layer_start[loop_layer[a]] + offset]
+    px, py = point[a, 0], point[a, 1]
+    near = (a != b) & (py >= y_lo[b]) & (py < y_hi[b]) & (px < x_hi[b])
+    a, b = a[near], b[near]
+    n_seg_pairs = count[b]
+    if a.size == 0 or int(n_seg_pairs.sum()) > _MAX_NEST_SEGMENTS:
+        return keep, group
+    pair = np.repeat(np.arange(a.size), n_seg_pairs)
+    seg = order[
+        np.repeat(first[b], n_seg_pairs)
+        + np.arange(pair.size)
+        - np.repeat(np.cumsum(n_seg_pairs) - n_seg_pairs, n_seg_pairs)
+    ]
+    x0, y0 = start[seg, 0], start[seg, 1]
+    x1, y1 = end[seg, 0], end[seg, 1]
+    qy = point[a[pair], 1]
+    up = (y0 <= qy) & (qy < y1)
+    down = (y1 <= qy) & (qy < y0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x_cross = x0 + (qy - y0) * (x1 - x0) / (y1 - y0)
+    right = x_cross > point[a[pair], 0]
+    sign = (up & right).astype(np.int64) - (down & right).astype(np.int64)
+    winding_pair = np.bincount(pair, sign, minlength=a.size)
+    winding = np.bincount(a, winding_pair, minlength=n_loops)
+    island = loop_area > 0
+    keep = np.where(island, winding == 0, winding == 1)
+    # a hole's island: the smallest kept island winding around its point
+    around = (winding_pair > 0) & island[b] & keep[b] & ~island[a]
+    ha, hb = a[around], b[around]
+    pick = np.lexsort((loop_area[hb], ha))
+    ha, hb = ha[pick], hb[pick]
+    first_pick = np.append(True, ha[1:] != ha[:-1])[: ha.size]
+    group[ha[first_pick]] = hb[first_pick]
+    return keep, group
+
+
 def slice_mesh(
     mesh: Mesh | MeshTopology,
     *,
@@ -389,6 +587,7 @@ def slice_mesh(
     down_layer = np.clip(np.searchsorted(z_planes, zmin[down]), 0, n_layers - 1)
     flat_up = np.bincount(up_layer, normal_z[up], minlength=n_layers)
     flat_down = np.bincount(down_layer, -normal_z[down], minlength=n_layers)
+    run_top, run_bottom = _slope_runs(tri, topo.side_partner, topo.orientation)
     cut_tris = np.flatnonzero(count)
     cum = np.cumsum(count[cut_tris])
     bounds = np.searchsorted(
@@ -405,7 +604,7 @@ def slice_mesh(
         cut = _cut_chunk(
             tri[tri_idx], topo.side_edge[tri_idx], layer, z_planes[layer], topo.n_edges
         )
-        pieces.append((layer, *cut))
+        pieces.append((layer, *cut, run_top[tri_idx], run_bottom[tri_idx]))
     if not pieces:
         raise GeometryError(f"mesh {getattr(mesh, 'name', '')!r}: no layer to slice")
     seg_layer = np.concatenate([x[0] for x in pieces])
@@ -414,6 +613,12 @@ def slice_mesh(
     node_a = np.concatenate([x[3] for x in pieces])
     node_b = np.concatenate([x[4] for x in pieces])
     slope_cot = np.concatenate([x[5] for x in pieces]) * topo.orientation
+    seg_z = z_planes[seg_layer]
+    slope_run = np.where(
+        slope_cot >= 0,
+        np.concatenate([x[6] for x in pieces]) - seg_z,
+        seg_z - np.concatenate([x[7] for x in pieces]),
+    )
     if topo.orientation < 0:
         p, q, node_a, node_b = q, p, node_b, node_a
     n_seg = seg_layer.size
@@ -423,6 +628,42 @@ def slice_mesh(
     sorted_a = node_a[order]
     pos = np.minimum(np.searchsorted(sorted_a, node_b), n_seg - 1)
     segment_next = np.where(sorted_a[pos] == node_b, order[pos], -1)
+    seg_layer, p, q, slope_cot, slope_run, segment_next = _close_open_chains(
+        seg_layer, p, q, slope_cot, slope_run, segment_next
+    )
+    n_seg = seg_layer.size
+    has_next = segment_next >= 0
+    graph = coo_matrix(
+        (
+            np.ones(int(has_next.sum())),
+            (np.flatnonzero(has_next), segment_next[has_next]),
+        ),
+        shape=(n_seg, n_seg),
+    )
+    n_loops, seg_loop = connected_components(graph, directed=True, connection="weak")
+    shoelace = 0.5 * (p[:, 0] * q[:, 1] - p[:, 1] * q[:, 0])
+    loop_area = np.bincount(seg_loop, shoelace, minlength=n_loops)
+    loop_layer = np.zeros(n_loops, dtype=np.int64)
+    loop_layer[seg_loop] = seg_layer
+    keep, loop_group = _nest_loops(p, q, seg_loop, loop_layer, loop_area)
+    if not keep.all():
+        # loops inside another island (overlapping shells of a messy mesh) or
+        # holes outside every island: the union of the shells drops them
+        seg_keep = keep[seg_loop]
+        new_index = np.cumsum(seg_keep) - 1
+        segment_next = np.where(
+            segment_next >= 0, new_index[np.maximum(segment_next, 0)], -1
+        )[seg_keep]
+        seg_layer, p, q = seg_layer[seg_keep], p[seg_keep], q[seg_keep]
+        slope_cot, shoelace = slope_cot[seg_keep], shoelace[seg_keep]
+        slope_run = slope_run[seg_keep]
+        loop_index = np.cumsum(keep) - 1
+        seg_loop = loop_index[seg_loop[seg_keep]]
+        loop_group = loop_index[loop_group[keep]]
+        loop_area, loop_layer = loop_area[keep], loop_layer[keep]
+        n_loops, n_seg = int(keep.sum()), int(seg_keep.sum())
+    if n_seg == 0:
+        raise GeometryError(f"mesh {getattr(mesh, 'name', '')!r}: no layer to slice")
 
     d = q - p
     length = np.hypot(d[:, 0], d[:, 1])
@@ -444,37 +685,30 @@ def slice_mesh(
     turn = np.where(has_next, np.arctan2(cross, dot), 0.0)
     turn_weight = 2.0 * np.tan(0.5 * np.clip(turn, -_MAX_TURN_RAD, _MAX_TURN_RAD))
 
-    graph = coo_matrix(
-        (
-            np.ones(int(has_next.sum())),
-            (np.flatnonzero(has_next), segment_next[has_next]),
-        ),
-        shape=(n_seg, n_seg),
-    )
-    n_loops, seg_loop = connected_components(graph, directed=True, connection="weak")
-    shoelace = 0.5 * (p[:, 0] * q[:, 1] - p[:, 1] * q[:, 0])
-    loop_area = np.bincount(seg_loop, shoelace, minlength=n_loops)
     loop_length = np.bincount(seg_loop, length, minlength=n_loops)
     loop_turning = np.bincount(seg_loop, turn_weight, minlength=n_loops)
-    loop_layer = np.zeros(n_loops, dtype=np.int64)
-    loop_layer[seg_loop] = seg_layer
 
     area = np.bincount(seg_layer, shoelace, minlength=n_layers)
     contour = np.bincount(seg_layer, length, minlength=n_layers)
-    normals = np.array(
-        [[-math.sqrt(0.5), math.sqrt(0.5)], [math.sqrt(0.5), math.sqrt(0.5)]]
+    # components across the 45 and 135 degree infill lines (their normals
+    # (-1, 1) / sqrt 2 and (1, 1) / sqrt 2)
+    across = (
+        (d[:, 1] - d[:, 0]) * math.sqrt(0.5),
+        (d[:, 1] + d[:, 0]) * math.sqrt(0.5),
     )
-    proj = np.abs(d @ normals.T)
     extent = np.stack(
-        [np.bincount(seg_layer, proj[:, k], minlength=n_layers) for k in range(2)],
+        [np.bincount(seg_layer, np.abs(c), minlength=n_layers) for c in across],
         axis=1,
     )
+    # rectilinear infill alternates between 45 degree (even layers) and 135
+    # degree lines
+    cross = np.abs(np.where(seg_layer % 2 == 0, across[0], across[1]))
+    fill_extent = np.bincount(seg_layer, cross, minlength=n_layers)
     # local extrema of the contour across the infill lines: each pair beyond
     # the first of a region starts another infill piece
-    side = np.sign(d @ normals.T)
-    run = np.minimum(length, length[nxt]) >= _EXTREMUM_MIN_RUN_MM
-    flips = (side * side[nxt] < 0) & (has_next & run)[:, None]
-    extrema = np.bincount(seg_layer, flips.sum(axis=1), minlength=n_layers) / 2.0
+    run = has_next & (np.minimum(length, length[nxt]) >= _EXTREMUM_MIN_RUN_MM)
+    flips = sum((c * c[nxt] < 0) & run for c in across)
+    extrema = np.bincount(seg_layer, flips, minlength=n_layers) / 2.0
     by_layer = np.argsort(seg_layer, kind="stable")
     starts = np.searchsorted(seg_layer[by_layer], np.arange(n_layers))
     present = np.bincount(seg_layer, minlength=n_layers) > 0
@@ -492,17 +726,21 @@ def slice_mesh(
         area_mm2=area,
         contour_length_mm=contour,
         extent_mm=extent,
+        fill_extent_mm=fill_extent,
         bbox_size_mm=bbox,
         loop_layer=loop_layer,
         loop_area_mm2=loop_area,
         loop_length_mm=loop_length,
         loop_turning=loop_turning,
+        loop_group=loop_group,
         segment_layer=seg_layer,
         segment_loop=seg_loop,
         segment_length_mm=length,
         segment_next=segment_next,
         segment_junction_g=junction_g,
         segment_slope_cot=slope_cot,
+        segment_cross_mm=cross,
+        segment_slope_run_mm=np.minimum(slope_run, 1e6),
         flat_up_mm2=flat_up,
         flat_down_mm2=flat_down,
         extrema=extrema,
@@ -544,20 +782,44 @@ def trapezoid_time_s(
     return (peak - v0) / a + (peak - v1) / a + t_cruise
 
 
+def _seam_segments(stack: LayerStack) -> np.ndarray:
+    """Mask of the segment ending at each closed loop's seam.
+
+    PrusaSlicer's aligned seam sits in the sharpest corner: the segment ending
+    at the largest jerk measure of each loop (the first one of a smooth loop).
+    """
+    n_loops = stack.loop_layer.size
+    closed = np.bincount(stack.segment_loop, stack.segment_next < 0, minlength=n_loops)
+    order = np.lexsort((-np.arange(stack.segment_loop.size), stack.segment_junction_g,
+                        stack.segment_loop))  # fmt: skip
+    loops_sorted = stack.segment_loop[order]
+    last = np.flatnonzero(np.append(loops_sorted[1:] != loops_sorted[:-1], True))
+    seam = np.zeros(stack.segment_loop.size, dtype=bool)
+    chosen = order[last]
+    seam[chosen[closed[stack.segment_loop[chosen]] == 0]] = True
+    return seam
+
+
 def _contour_time_s(
     stack: LayerStack,
     speed_mm_s: np.ndarray,
     *,
     acceleration_mm_s2: float,
     jerk_mm_s: float,
+    seam: np.ndarray | None = None,
 ) -> np.ndarray:
     """Time to print each contour segment at per-segment cruise speeds [s].
 
     Junction speeds come from the jerk limit; a few vectorised Jacobi sweeps of
     ``v_k <= sqrt(v_{k-1}^2 + 2 a L)`` forwards and backwards stand in for the
-    firmware planner's passes. Chain ends start and stop at the jerk speed.
+    firmware planner's passes (until nothing changes). Chain ends start and
+    stop at the jerk speed, and so do closed loops cut at ``seam`` (a mask of
+    the segment ending at each loop's seam, :func:`_seam_segments`): a
+    perimeter starts after a travel move and ends with one.
     """
     nxt = stack.segment_next
+    if seam is not None:
+        nxt = np.where(seam, -1, nxt)
     n = nxt.size
     has_next = nxt >= 0
     prev = np.full(n, -1)
@@ -576,12 +838,17 @@ def _contour_time_s(
     # end-of-segment speed v[i]; start speed of i is v[prev[i]]
     v = limit.copy()
     start_free = np.minimum(jerk_mm_s, speed_mm_s)
+    reach = 2.0 * a * length
+    reach_next = reach[nxt_i]
     for _ in range(_PLANNER_SWEEPS):
         start = np.where(has_prev, v[prev_i], start_free)
-        v = np.minimum(v, np.sqrt(start * start + 2.0 * a * length))
-        v_after = np.where(has_next, v[nxt_i], 0.0)
-        v = np.minimum(v, np.sqrt(v_after * v_after + 2.0 * a * length[nxt_i]))
-        v = np.where(has_next, v, limit)
+        v_new = np.minimum(v, np.sqrt(start * start + reach))
+        v_after = np.where(has_next, v_new[nxt_i], 0.0)
+        v_new = np.minimum(v_new, np.sqrt(v_after * v_after + reach_next))
+        v_new = np.where(has_next, v_new, limit)
+        if np.array_equal(v_new, v):
+            break
+        v = v_new
     start = np.where(has_prev, v[prev_i], start_free)
     return trapezoid_time_s(length, start, v, speed_mm_s, a)
 
@@ -612,11 +879,90 @@ def _loop_offset_length(
     return np.where(alive, np.maximum(length - k * d, 0.0), 0.0)
 
 
+@dataclass(frozen=True, slots=True)
+class Region:
+    """Per-layer area [mm²], projected boundary [mm] and boundary length [mm].
+
+    ``extent`` is the boundary length projected on the normal of the layer's
+    infill lines (twice the number of lines per unit spacing); ``boundary``
+    the length along which the lines' connectors run.
+    """
+
+    area: np.ndarray
+    extent: np.ndarray
+    boundary: np.ndarray
+
+    def __add__(self, other: Region) -> Region:
+        return Region(
+            area=self.area + other.area,
+            extent=self.extent + other.extent,
+            boundary=self.boundary + other.boundary,
+        )
+
+    def scaled_to(self, area: np.ndarray) -> Region:
+        """The same kind of region with less area (fewer, not shorter, lines)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(self.area > 0, area / self.area, 0.0)
+        return Region(area=area, extent=self.extent * ratio,
+                      boundary=self.boundary * ratio)  # fmt: skip
+
+    def cap(self, limit: np.ndarray, whole: Region) -> Region:
+        """Clip the area to ``limit`` inside ``whole``: lines no longer than its."""
+        out = self.scaled_to(np.minimum(self.area, limit))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(whole.area > 0, out.area / whole.area, 0.0)
+        return Region(
+            area=out.area,
+            extent=np.maximum(out.extent, whole.extent * share),
+            boundary=np.maximum(out.boundary, whole.boundary * share),
+        )
+
+    def where(self, condition: np.ndarray, other: Region) -> Region:
+        """``other`` on the layers where ``condition`` holds."""
+        return Region(
+            area=np.where(condition, other.area, self.area),
+            extent=np.where(condition, other.extent, self.extent),
+            boundary=np.where(condition, other.boundary, self.boundary),
+        )
+
+
+def _shell_growth(stack: LayerStack, n_shell: int, *, above: bool) -> np.ndarray:
+    r"""How much faster than its slope the surface recedes over ``n_shell`` layers.
+
+    To first order the part's section shrinks by :math:`D_\uparrow = \sum l s`
+    per layer over its up-facing segments (``s = h \cot``) and grows by
+    :math:`D_\downarrow` over its down-facing ones. On a curved surface the
+    sections ``n`` layers away differ by more (the top of a sphere or a torus):
+    the factor is :math:`(A_j - A_{j+n} + n D_\downarrow) / (n D_\uparrow)` (the
+    mirror image for bottoms), clipped to a sane range; 1 where undefined.
+    """
+    n = stack.n_layers
+    if n_shell <= 0:
+        return np.ones(n)
+    step = stack.segment_slope_cot * stack.height_mm[stack.segment_layer]
+    step = np.clip(step, -1e3, 1e3) * stack.segment_length_mm
+    d_up = np.bincount(stack.segment_layer, np.maximum(step, 0.0), minlength=n)
+    d_down = np.bincount(stack.segment_layer, np.maximum(-step, 0.0), minlength=n)
+    if not above:
+        d_up, d_down = d_down, d_up
+    area = np.concatenate([stack.area_mm2, np.zeros(n_shell)])
+    idx = np.arange(n)
+    far = area[idx + n_shell] if above else area[np.maximum(idx - n_shell, -1)]
+    if not above:
+        far = np.where(idx - n_shell < 0, 0.0, far)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = (stack.area_mm2 - far + n_shell * d_down) / (n_shell * d_up)
+    factor = np.where(d_up > 1e-9, factor, 1.0)
+    return np.clip(np.nan_to_num(factor, nan=1.0), *_GROWTH_RANGE)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ExtrusionPlan:
     """Per-layer path lengths [mm] and areas [mm²] of each extrusion role.
 
-    ``*_mm`` arrays are path lengths per layer, ``*_mm2`` region areas per layer.
+    ``*_mm`` arrays are path lengths per layer, ``*_mm2`` region areas per layer,
+    ``*_lines`` the number of fill lines per layer and ``*_connector_mm`` the
+    part of the fill path that joins them along the region's boundary.
     ``printed`` marks layers with anything to print.
     """
 
@@ -638,6 +984,14 @@ class ExtrusionPlan:
     infill_extent_mm: np.ndarray
     cross_section_mm2: np.ndarray
     bridge_cross_section_mm2: float
+    sparse_lines: np.ndarray
+    solid_lines: np.ndarray
+    top_lines: np.ndarray
+    bridge_lines: np.ndarray
+    sparse_connector_mm: np.ndarray
+    solid_connector_mm: np.ndarray
+    top_connector_mm: np.ndarray
+    bridge_connector_mm: np.ndarray
 
 
 def plan_extrusion(
@@ -669,12 +1023,20 @@ def plan_extrusion(
     loops = (stack.loop_area_mm2, stack.loop_length_mm, stack.loop_turning)
     layer_of = stack.loop_layer
 
-    def layer_area(d: np.ndarray) -> np.ndarray:
+    group = stack.loop_group
+    n_loops = group.size
+
+    def island_area(d: np.ndarray) -> np.ndarray:
+        """Per island (indexed by its loop): offset area less its holes', >= 0."""
         per_loop = _loop_offset_area(*loops, d[layer_of])
-        return np.maximum(np.bincount(layer_of, per_loop, minlength=n), 0.0)
+        return np.maximum(np.bincount(group, per_loop, minlength=n_loops), 0.0)
+
+    def layer_area(d: np.ndarray) -> np.ndarray:
+        return np.bincount(layer_of, island_area(d), minlength=n)
 
     def layer_length(d: np.ndarray) -> np.ndarray:
-        per_loop = _loop_offset_length(*loops, d[layer_of])
+        alive = island_area(d) > 0
+        per_loop = _loop_offset_length(*loops, d[layer_of]) * alive[group]
         return np.bincount(layer_of, per_loop, minlength=n)
 
     full = layer_area(np.zeros(n))
@@ -699,47 +1061,70 @@ def plan_extrusion(
     if n_perimeters:
         d_infill = 0.5 * w + (n_perimeters - 0.5) * spacing
     half_opening = 0.5 * _INFILL_OPENING_FRAC * spacing
-    inner_area = np.where(printed, layer_area(d_infill), 0.0)
-    inner_length = np.where(inner_area > 0, layer_length(d_infill), 0.0)
-    opened = layer_area(d_infill + half_opening)
-    opened = np.where(
-        opened > 0, opened + half_opening * layer_length(d_infill + half_opening), 0.0
+    # opening (shrink, then grow back) by half the minimum infill spacing: an
+    # island that survives the shrink grows back to its area exactly
+    # (A(d) = A(d + o) + o L(d + o) + K o^2 / 2); an island pinched off by the
+    # shrink (a narrow wall, a thin ring between a hole and the rim) leaves a
+    # gap, filled when it is wide enough
+    island_printed = printed[layer_of]
+    inner_island = island_area(d_infill) * island_printed
+    inner_loop_length = _loop_offset_length(*loops, d_infill[layer_of])
+    island_length = np.bincount(group, inner_loop_length, minlength=n_loops) * (
+        inner_island > 0
     )
-    opened = np.minimum(np.where(printed, opened, 0.0), inner_area)
-    gap = inner_area - opened
+    survives = island_area(d_infill + half_opening) > 0
+    pinched = np.where(survives, 0.0, inner_island)
     with np.errstate(divide="ignore", invalid="ignore"):
-        gap_width = np.where(inner_length > 0, 2.0 * gap / inner_length, 0.0)
-    gap = np.where(gap_width > _GAP_MIN_FRAC * w, gap, 0.0)
-    gap_mm = np.where(gap > 0, 0.5 * inner_length, 0.0)
-    infill_length = np.where(opened > 0, inner_length, 0.0)
+        gap_width = np.where(island_length > 0, 2.0 * pinched / island_length, 0.0)
+    filled = gap_width > _GAP_MIN_FRAC * w
+    gap = np.bincount(layer_of, pinched * filled, minlength=n)
+    gap_mm = np.bincount(layer_of, 0.5 * island_length * filled, minlength=n)
+    opened = np.bincount(layer_of, inner_island * survives, minlength=n)
+    infill_length = np.bincount(layer_of, island_length * survives, minlength=n)
     infill = opened + profile.infill_overlap_frac * spacing * infill_length
-    # boundary length across the infill lines, scaled from the contour's
+    # boundary length across the infill lines (this layer's fill direction),
+    # scaled from the contour's
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.where(
             stack.contour_length_mm > 0, infill_length / stack.contour_length_mm, 0.0
         )
-    infill_extent = stack.extent_mm.mean(axis=1) * scale
-
-    # solid shells (PrusaSlicer detect_surfaces_type + discover_horizontal_shells):
-    # a layer is solid where a surface exposed within top_solid_layers above it
-    # (bottom_solid_layers below) reaches its infill region. Exposed surfaces
-    # are horizontal facets, and strips h * cot wide along sloped facets.
+    infill_extent = stack.fill_extent_mm * scale
+    # solid shells (PrusaSlicer detect_surfaces_type, process_external_surfaces,
+    # discover_horizontal_shells): a layer is solid where it is not covered by
+    # all of the top_solid_layers layers above it (bottom_solid_layers below).
+    # Exposed surfaces are horizontal facets and strips along sloped facets;
+    # a layer's own exposed surface that reaches its infill region grows by
+    # EXTERNAL_INFILL_MARGIN into it and is propagated with the shell.
     with np.errstate(divide="ignore", invalid="ignore"):
         inside = np.where(full > 0, infill / full, 0.0)
     seg_layer = stack.segment_layer
     seg_len = stack.segment_length_mm
-    cot = stack.segment_slope_cot
-    strip = np.minimum(np.abs(cot) * h[seg_layer], 1e3)
-    exposed = strip > _SLIVER_FRAC * w
-    facing_up = exposed & (cot > 0)
-    facing_down = exposed & (cot < 0)
-    seg_inset = d_infill[seg_layer]
-    margin = _SHELL_MARGIN_WIDTHS * w
+    seg_cross = stack.segment_cross_mm
+    step = stack.segment_slope_cot * h[seg_layer]
+    step = np.clip(step, -1e3, 1e3)
+    sliver = _SLIVER_FRAC * w
+    d_fill = (d_infill - profile.infill_overlap_frac * spacing)[seg_layer]
+    n_top, n_bottom = profile.top_solid_layers, profile.bottom_solid_layers
+    growth_top = _shell_growth(stack, n_top, above=True)
+    growth_bottom = _shell_growth(stack, n_bottom, above=False)
 
-    def shell_band(n_layers_shell: int, facing: np.ndarray) -> np.ndarray:
-        reach = np.maximum(n_layers_shell * strip - seg_inset, 0.0)
-        reach = np.where((reach > 0) & (reach < 2.0 * margin), reach + margin, reach)
-        return np.bincount(seg_layer, seg_len * reach * facing, minlength=n)
+    def strips(reach: np.ndarray, exposed: np.ndarray) -> Region:
+        """Bands of the given width inside the infill boundary along segments."""
+        own = exposed & (reach > 0)
+        band = np.where(own, reach, 0.0)
+        return Region(
+            area=np.bincount(seg_layer, seg_len * band, minlength=n),
+            extent=np.bincount(seg_layer, 2.0 * seg_cross * (band > 0), minlength=n),
+            boundary=np.bincount(seg_layer, 2.0 * seg_len * (band > 0), minlength=n),
+        )
+
+    def compact(area: np.ndarray) -> Region:
+        """A region shaped like the infill region, of the given area."""
+        area = np.minimum(np.maximum(area, 0.0), infill)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            root = np.sqrt(np.where(infill > 0, area / infill, 0.0))
+        return Region(area=area, extent=infill_extent * root,
+                      boundary=infill_length * root)  # fmt: skip
 
     def window_sum(values: np.ndarray, window: int, *, above: bool) -> np.ndarray:
         if window <= 0:
@@ -750,58 +1135,134 @@ def plan_extrusion(
             return c[np.minimum(idx + window, n)] - c[idx]
         return c[idx + 1] - c[np.maximum(idx + 1 - window, 0)]
 
-    n_top, n_bottom = profile.top_solid_layers, profile.bottom_solid_layers
-    solid_top = np.zeros(n)
-    solid_bottom = np.zeros(n)
+    up_step = np.maximum(step, 0.0)
+    down_step = np.maximum(-step, 0.0)
+    margin = EXTERNAL_INFILL_MARGIN_MM
+
+    narrow = _SHELL_MARGIN_WIDTHS * w
+
+    run_layers = stack.segment_slope_run_mm / h[seg_layer] + 1.0
+
+    def shell(n_layers: int, s: np.ndarray, growth: np.ndarray) -> Region:
+        exposed = s > sliver
+        grown = s > d_fill
+        # the surface recedes over the shell's layers only as far as its
+        # slope goes on (not past a thread's crest)
+        layers = np.minimum(n_layers, run_layers)
+        reach = layers * s * growth[seg_layer] - d_fill + margin * grown
+        # discover_horizontal_shells widens shells narrower than 2 x 3 solid
+        # infill widths by 3 widths
+        reach = np.where((reach > 0) & (reach < 2.0 * narrow), reach + narrow, reach)
+        return strips(reach, exposed)
+
+    def own(s: np.ndarray) -> Region:
+        exposed = s > sliver
+        grown = s > d_fill
+        return strips((s - d_fill + margin) * grown, exposed)
+
+    # nothing lies below the first layer or above the last one: all of them is
+    # a bottom and a top surface, facets or not (an open mesh may lack them)
+    flat_up = stack.flat_up_mm2.copy()
+    flat_down = stack.flat_down_mm2.copy()
+    last = int(np.flatnonzero(printed)[-1]) if printed.any() else n - 1
+    flat_up[last] = max(flat_up[last], full[last])
+    flat_down[0] = max(flat_down[0], full[0])
+    empty = Region(area=np.zeros(n), extent=np.zeros(n), boundary=np.zeros(n))
+    top_own = empty
+    top_shell = empty
     if n_top:
-        solid_top = shell_band(n_top, facing_up) + inside * window_sum(
-            stack.flat_up_mm2, n_top, above=True
+        top_own = own(up_step) + compact(inside * flat_up)
+        top_shell = shell(max(n_top - 1, 1), up_step, growth_top) + compact(
+            inside * window_sum(flat_up, n_top, above=True)
         )
+    bottom_own = empty
+    bottom_shell = empty
     if n_bottom:
-        solid_bottom = shell_band(n_bottom, facing_down) + inside * window_sum(
-            stack.flat_down_mm2, n_bottom, above=False
+        bottom_own = own(down_step) + compact(inside * flat_down)
+        bottom_shell = shell(n_bottom, down_step, growth_bottom) + compact(
+            inside * window_sum(flat_down, n_bottom, above=False)
         )
-    solid_top = np.minimum(solid_top, infill)
-    solid_bottom = np.minimum(solid_bottom, infill)
-    solid = np.minimum(infill, solid_top + solid_bottom)
-    solid[0] = infill[0]
-    top = np.minimum(infill, shell_band(1, facing_up) + inside * stack.flat_up_mm2)
-    if not n_top:
-        top = np.zeros(n)
-    bridge_air = np.minimum(
-        infill, shell_band(1, facing_down) + inside * stack.flat_down_mm2
-    )
-    bridge_air[0] = 0.0
-    sparse_prev = np.concatenate([[0.0], np.maximum(infill - solid, 0.0)[:-1]])
-    solid_prev = np.concatenate([[0.0], solid[:-1]])
-    bridge_internal = np.clip(solid_top - solid_prev, 0.0, sparse_prev)
-    bridge = np.minimum(bridge_air + bridge_internal, solid)
+    whole = compact(infill)
+    solid_shell = (top_shell + bottom_shell).cap(infill, whole)
+    solid_shell = solid_shell.where(np.arange(n) == 0, whole)
     if profile.fill_density_frac >= 1.0:
-        solid = infill.copy()
-    top = np.minimum(top, np.maximum(solid - bridge, 0.0))
-    rest_solid = np.maximum(solid - bridge - top, 0.0)
-    sparse = np.maximum(infill - solid, 0.0)
+        solid_shell = whole
+    # bridges: over air (own bottom surfaces above the first layer) and over
+    # the sparse infill of the layer below
+    bridge_air = bottom_own.cap(infill, whole)
+    bridge_air = bridge_air.where(np.arange(n) == 0, empty)
+    solid_prev = np.concatenate([[0.0], solid_shell.area[:-1]])
+    sparse_prev = np.concatenate(
+        [[0.0], np.maximum(infill - solid_shell.area, 0.0)[:-1]]
+    )
+    top_shell_capped = top_shell.cap(infill, whole)
+    bridge_internal = compact(
+        np.clip(top_shell_capped.area - solid_prev, 0.0, sparse_prev)
+    )
+    bridge = (bridge_air + bridge_internal).cap(solid_shell.area, solid_shell)
+    # the layer's own top surface; bottom surfaces take priority over it
+    top = top_own.cap(infill, whole) if n_top else empty
+    top = top.scaled_to(
+        np.minimum(top.area, np.maximum(solid_shell.area - bridge.area
+                                        - bottom_own.area * (np.arange(n) == 0), 0.0))
+    )  # fmt: skip
+    rest_solid = solid_shell.scaled_to(
+        np.maximum(solid_shell.area - bridge.area - top.area, 0.0)
+    )
+    sparse = whole.scaled_to(np.maximum(infill - solid_shell.area, 0.0))
+    sparse = compact(sparse.area)
 
     islands = np.bincount(layer_of, stack.loop_area_mm2 > 0, minlength=n)
     regions = np.maximum(islands, 0.5 * stack.extrema)
 
-    def lines(area: np.ndarray, line_spacing: np.ndarray | float) -> np.ndarray:
-        """Line length plus one connector (S / sin 45 deg) per line after the
-        first of each region (lines of E / (2 S) count, Cauchy-Crofton)."""
+    seg_sin = np.divide(seg_cross, seg_len, out=np.zeros_like(seg_len),
+                        where=seg_len > 0)  # fmt: skip
+    longest_connector = 2.0 * _INFILL_ANCHOR_WIDTHS * w
+
+    def connectable(line_spacing: float | np.ndarray) -> np.ndarray:
+        """Share of the boundary where the gap between line ends, ``S / sin``,
+        is short enough to be joined by a connector."""
+        limit = np.broadcast_to(line_spacing / longest_connector, (n,))[seg_layer]
+        joined = np.bincount(seg_layer, seg_len * (seg_sin >= limit), minlength=n)
         with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.where(infill > 0, area / infill, 0.0)
-        n_lines = infill_extent * np.sqrt(share) / (2.0 * line_spacing)
-        connectors = (
-            np.maximum(n_lines - regions, 0.0) * line_spacing * _CONNECTOR_FACTOR
+            return np.where(stack.contour_length_mm > 0,
+                            joined / stack.contour_length_mm, 0.0)  # fmt: skip
+
+    def lines(
+        region: Region,
+        line_spacing: float | np.ndarray,
+        flow_spacing: float | np.ndarray,
+    ) -> tuple:
+        """Line length, line count and connector length of a fill of a region.
+
+        Lines and connectors run half a flow spacing inside the region's
+        boundary (FillRectilinear). A region crossed by lines ``S`` apart has
+        ``E / (2 S)`` of them of total length ``A / S`` (Cauchy-Crofton; ``E``
+        its boundary length projected on the line normal); the zigzag joins
+        each to the next along half of the boundary.
+        """
+        area = np.maximum(region.area - 0.5 * flow_spacing * region.boundary, 0.0)
+        n_lines = region.extent / (2.0 * line_spacing)
+        connect = connectable(line_spacing)
+        connector = np.where(
+            n_lines > regions,
+            0.5
+            * region.boundary
+            * connect
+            * (1.0 - regions / np.maximum(n_lines, 1e-9)),
+            0.0,
         )
-        return area / line_spacing + connectors * (area > 0)
+        return area / line_spacing, n_lines, connector * (area > 0)
 
     density = profile.fill_density_frac
-    sparse_mm = lines(sparse, spacing / density) if density > 0 else np.zeros(n)
-    solid_mm = lines(rest_solid, spacing)
-    top_mm = lines(top, spacing)
+    sparse_spacing = spacing / density if density > 0 else np.inf
+    sparse_lines = (
+        lines(sparse, sparse_spacing, spacing) if density > 0 else (np.zeros(n),) * 3
+    )
+    solid_lines = lines(rest_solid, spacing, spacing)
+    top_lines = lines(top, spacing, spacing)
     bridge_spacing = profile.nozzle_diameter_mm + BRIDGE_EXTRA_SPACING_MM
-    bridge_mm = bridge / bridge_spacing
+    bridge_lines = lines(bridge, bridge_spacing, bridge_spacing)
     support_mm = np.zeros(n)
     if support_area_mm2 is not None:
         support_mm = support_area_mm2 * profile.support_density_frac / spacing
@@ -810,20 +1271,28 @@ def plan_extrusion(
         ext_perimeter_mm=np.where(printed, ext, 0.0),
         perimeter_mm=np.where(printed, inner, 0.0),
         infill_area_mm2=infill,
-        sparse_mm2=sparse,
-        solid_mm2=rest_solid,
-        top_mm2=top,
-        bridge_mm2=bridge,
-        sparse_mm=sparse_mm,
-        solid_mm=solid_mm,
-        top_mm=top_mm,
-        bridge_mm=bridge_mm,
+        sparse_mm2=sparse.area,
+        solid_mm2=rest_solid.area,
+        top_mm2=top.area,
+        bridge_mm2=bridge.area,
+        sparse_mm=sparse_lines[0] + sparse_lines[2],
+        solid_mm=solid_lines[0] + solid_lines[2],
+        top_mm=top_lines[0] + top_lines[2],
+        bridge_mm=bridge_lines[0] + bridge_lines[2],
         support_mm=support_mm,
         gap_fill_mm=gap_mm,
         gap_fill_mm2=gap,
         infill_extent_mm=infill_extent,
         cross_section_mm2=cross_section,
         bridge_cross_section_mm2=math.pi * profile.nozzle_diameter_mm**2 / 4.0,
+        sparse_lines=sparse_lines[1],
+        solid_lines=solid_lines[1],
+        top_lines=top_lines[1],
+        bridge_lines=bridge_lines[1],
+        sparse_connector_mm=sparse_lines[2],
+        solid_connector_mm=solid_lines[2],
+        top_connector_mm=top_lines[2],
+        bridge_connector_mm=bridge_lines[2],
     )
 
 
@@ -855,36 +1324,32 @@ def _support_area(
 
 def _infill_time_s(
     path_mm: np.ndarray,
-    area_mm2: np.ndarray,
-    line_spacing_mm: float | np.ndarray,
-    extent_mm: np.ndarray,
+    n_lines: np.ndarray,
+    connector_mm: np.ndarray,
     speed_mm_s: np.ndarray,
-    acceleration_mm_s2: float,
+    acceleration_mm_s2: float | np.ndarray,
     jerk_mm_s: float,
 ) -> np.ndarray:
-    r"""Time of rectilinear infill per layer [s].
+    r"""Time of a zigzag (rectilinear) fill per layer [s].
 
-    The region is crossed by :math:`n = E / (2 S)` lines of mean length
-    :math:`2 A / E` (Cauchy-Crofton: ``E`` is the boundary length projected on
-    the line normal, ``S`` the line spacing), each joined to the next by a
-    connector along the boundary; the rest of the path is the connectors.
-    Junctions: line to connector and connector to reversed line at the jerk
-    speeds of a 45 degree line turning onto an axis-parallel boundary.
+    ``n_lines`` lines share the path less the connectors, each followed by one
+    connector of the mean connector length; the junctions (line to connector,
+    connector to the reversed line) run at the jerk speeds of a 45 degree line
+    turning onto an axis-parallel boundary.
     """
+    n = np.maximum(n_lines, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        n_lines = np.maximum(extent_mm / (2.0 * line_spacing_mm), 1.0)
-        line_mm = np.where(area_mm2 > 0, area_mm2 / line_spacing_mm / n_lines, 0.0)
-        line_mm = np.minimum(line_mm, path_mm / n_lines)
-        connector_mm = np.maximum(path_mm / n_lines - line_mm, 0.0)
+        line_mm = np.maximum(path_mm - connector_mm, 0.0) / n
+        conn_mm = connector_mm / n
     v = speed_mm_s
     a = acceleration_mm_s2
     v_out = np.minimum(v, jerk_mm_s / _INFILL_TURN_G[0])
     v_in = np.minimum(v, jerk_mm_s / _INFILL_TURN_G[1])
-    v_out = np.minimum(v_out, np.sqrt(v_in * v_in + 2.0 * a * connector_mm))
+    v_out = np.minimum(v_out, np.sqrt(v_in * v_in + 2.0 * a * conn_mm))
     v_in = np.minimum(v_in, np.sqrt(v_out * v_out + 2.0 * a * line_mm))
     t_line = trapezoid_time_s(line_mm, v_in, v_out, v, a)
-    t_conn = trapezoid_time_s(connector_mm, v_out, v_in, v, a)
-    return np.where(path_mm > 0, n_lines * (t_line + t_conn), 0.0)
+    t_conn = trapezoid_time_s(conn_mm, v_out, v_in, v, a)
+    return np.where(path_mm > 0, n * (t_line + t_conn), 0.0)
 
 
 def _layer_speed(
@@ -949,21 +1414,50 @@ def estimate_layers(
     )
     times = {}
     contour = np.maximum(stack.contour_length_mm, 1e-12)
+    seam = _seam_segments(stack)
+    # loops printed per layer: the contour's, and the perimeters' that survive
+    # their offset (a small island has room for fewer perimeters)
+    loops = (stack.loop_area_mm2, stack.loop_length_mm, stack.loop_turning)
+    contour_loops = np.bincount(stack.loop_layer, minlength=n).astype(float)
+    w = profile.extrusion_width_mm
+    spacing_mm = float(np.mean(cs / stack.height_mm))
+    offsets = 0.5 * w + np.arange(max(profile.perimeters, 1)) * spacing_mm
+    alive = [
+        np.bincount(
+            stack.loop_layer,
+            (_loop_offset_area(*loops, np.full(stack.loop_layer.size, d)) != 0),
+            minlength=n,
+        )
+        for d in offsets
+    ]
+    role_loops = {
+        "ext_perimeter": np.where(plan.printed, alive[0], 0.0),
+        "perimeter": np.where(
+            plan.printed, np.sum(alive[1 : profile.perimeters], axis=0), 0.0
+        ),
+    }
     for role, v_seg, path in (
         ("ext_perimeter", v_ext, plan.ext_perimeter_mm),
         ("perimeter", v_inner, plan.perimeter_mm),
     ):
-        t_seg = _contour_time_s(
-            stack, v_seg, acceleration_mm_s2=acc_perimeter, jerk_mm_s=jerk
-        )
-        first = seg_layer == 0
-        if acc_first != acc_perimeter and first.any():
-            t_first = _contour_time_s(
-                stack, v_seg, acceleration_mm_s2=acc_first, jerk_mm_s=jerk
+        # a loop's time: its length at the speeds the contour's corners allow,
+        # plus one start and stop at its seam per printed loop
+        layer_acc = np.where(seg_layer == 0, acc_first, acc_perimeter)
+        t_seam, t_free = (
+            np.bincount(
+                seg_layer,
+                _contour_time_s(stack, v_seg, acceleration_mm_s2=layer_acc,
+                                jerk_mm_s=jerk, seam=cut),
+                minlength=n,
             )
-            t_seg = np.where(first, t_first, t_seg)
-        per_length = np.bincount(seg_layer, t_seg, minlength=n) / contour
-        times[role] = path * per_length
+            for cut in (seam, None)
+        )  # fmt: skip
+        per_length = t_free / contour
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per_loop = np.where(
+                contour_loops > 0, (t_seam - t_free) / contour_loops, 0.0
+            )
+        times[role] = path * per_length + per_loop * role_loops[role]
         if role == "perimeter":
             # gap fill follows the perimeters' shape: same slowdown over nominal
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -976,26 +1470,30 @@ def estimate_layers(
             )
 
     spacing = plan.cross_section_mm2 / stack.height_mm
-    extent = plan.infill_extent_mm
-    density = max(profile.fill_density_frac, 1e-9)
-    for role, path, area, line_spacing, v in (
-        ("sparse_infill", plan.sparse_mm, plan.sparse_mm2, spacing / density,
+    for role, path, n_lines, connector, v in (
+        ("sparse_infill", plan.sparse_mm, plan.sparse_lines, plan.sparse_connector_mm,
          profile.infill_speed_mm_s),
-        ("solid_infill", plan.solid_mm, plan.solid_mm2, spacing,
+        ("solid_infill", plan.solid_mm, plan.solid_lines, plan.solid_connector_mm,
          profile.solid_infill_speed_mm_s),
-        ("top_solid_infill", plan.top_mm, plan.top_mm2, spacing,
+        ("top_solid_infill", plan.top_mm, plan.top_lines, plan.top_connector_mm,
          profile.top_solid_infill_speed_mm_s),
-        ("bridge_infill", plan.bridge_mm, plan.bridge_mm2,
-         profile.nozzle_diameter_mm + BRIDGE_EXTRA_SPACING_MM, profile.bridge_speed_mm_s),
-        ("support", plan.support_mm, plan.support_mm * spacing, spacing
-         / max(profile.support_density_frac, 1e-9), profile.support_material_speed_mm_s),
+        ("bridge_infill", plan.bridge_mm, plan.bridge_lines, plan.bridge_connector_mm,
+         profile.bridge_speed_mm_s),
     ):  # fmt: skip
-        with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.where(plan.infill_area_mm2 > 0, area / plan.infill_area_mm2, 0.0)
         times[role] = _infill_time_s(
-            path, area, line_spacing, extent * np.sqrt(np.minimum(share, 1.0)),
-            speed(v), acc(acc_infill), jerk,
-        )  # fmt: skip
+            path, n_lines, connector, speed(v), acc(acc_infill), jerk
+        )
+    support_spacing = spacing / max(profile.support_density_frac, 1e-9)
+    support_lines = (
+        plan.support_mm
+        * spacing
+        / support_spacing
+        / np.maximum(2.0 * np.sqrt(np.maximum(plan.support_mm * spacing, 0.0)), 1e-9)
+    )
+    times["support"] = _infill_time_s(
+        plan.support_mm, support_lines, np.zeros(n),
+        speed(profile.support_material_speed_mm_s), acc(acc_infill), jerk,
+    )  # fmt: skip
 
     travel_s, retract_s, travel_mm = _travel_time_s(stack, plan, profile)
     times["travel"] = travel_s
@@ -1009,12 +1507,14 @@ def _travel_time_s(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Travel, retraction and layer-change time per layer [s], and travel [mm].
 
-    Per layer: a Z move; per island a long move (half the layer's size) to its
-    first perimeter; per loop one short move between its perimeters and one
-    inward move after the external perimeter; per infill region (islands and
-    the pieces holes cut it into) one move of half the region's mean line.
-    Move lengths are taken as exponentially spread about these means; the
-    share at least ``retract_before_travel_mm`` long retracts and unretracts.
+    Per layer: a Z move; per island two long moves (from where the last
+    island ended to its seam, and from its perimeters to the infill) spanning
+    the perimeter band and three quarters of the infill region's size; per
+    hole one move of half the island's size; per loop one short move between
+    its perimeters; per infill piece that holes cut off one move of half the
+    region's mean line. Move lengths are taken as exponentially spread about
+    these means, no longer than the island's diagonal; the share at least
+    ``retract_before_travel_mm`` long retracts and unretracts.
     """
     n = stack.n_layers
     printed = plan.printed
@@ -1038,8 +1538,18 @@ def _travel_time_s(
         plan.sparse_mm + plan.solid_mm + plan.top_mm + plan.bridge_mm + plan.gap_fill_mm
     ) > 0
     pieces = np.where(has_infill, np.maximum(stack.extrema / 2.0 - islands, 0.0), 0.0)
+    # the long moves join the seam on the rim to the ends of the infill: a
+    # perimeter band's depth plus a share of the infill region's size
+    w = profile.extrusion_width_mm
+    depth_mm = 0.5 * w + (n_perimeters - 0.5) * np.mean(
+        plan.cross_section_mm2 / stack.height_mm
+    )
+    long_mm = np.minimum(
+        depth_mm + _ISLAND_TRAVEL_FRAC * np.maximum(size_mm - 2.0 * depth_mm, 0.0),
+        _ISLAND_TRAVEL_FRAC * size_mm,
+    )
     moves = (
-        (2.0 * islands, _ISLAND_TRAVEL_FRAC * size_mm),
+        (2.0 * islands, long_mm),
         (holes, _HOLE_TRAVEL_FRAC * size_mm),
         (loops * n_perimeters, np.full(n, profile.extrusion_width_mm)),
         (pieces, 0.5 * chord),
@@ -1050,16 +1560,21 @@ def _travel_time_s(
     travel_s = np.zeros(n)
     travel_mm = np.zeros(n)
     n_retract = np.zeros(n)
+    longest = math.sqrt(2.0) * size_mm
     for count, length in moves:
         travel_s += count * trapezoid_time_s(length, v_end, v_end, v, a)
         travel_mm += count * length
-        # move lengths spread about their mean: exponential share above the
-        # retraction threshold
-        with np.errstate(divide="ignore", invalid="ignore"):
+        # move lengths spread about their mean, exponentially but no longer
+        # than the island's diagonal: the share above the retraction threshold
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            tail = np.exp(-longest / length)
             share = np.where(
-                length > 0, np.exp(-profile.retract_before_travel_mm / length), 0.0
+                (length > 0) & (longest > profile.retract_before_travel_mm),
+                (np.exp(-profile.retract_before_travel_mm / length) - tail)
+                / (1.0 - tail),
+                0.0,
             )
-        n_retract += count * share
+        n_retract += count * np.nan_to_num(share)
     v_z = min(profile.travel_speed_mm_s, profile.max_feedrate_z_mm_s)
     z_move = trapezoid_time_s(
         stack.height_mm, profile.max_jerk_z_mm_s, profile.max_jerk_z_mm_s, v_z,

@@ -630,6 +630,13 @@ def test_write_plan_outputs_adapter(lab, tmp_path, monkeypatch):
     monkeypatch.setattr(
         planner.sourcing, "summary_dict", lambda sourcing: summary_dict(sourcing)
     )
+    import planner.plan
+
+    monkeypatch.setattr(
+        planner.plan,
+        "estimate_rows",
+        lambda est: [{"part_id": pid, "printer_id": prn} for pid, prn in est.estimates],
+    )
     result = SimpleNamespace(
         policy=SimpleNamespace(rows=policy_rows()),
         sourcing=plan,
@@ -648,7 +655,11 @@ def test_write_plan_outputs_adapter(lab, tmp_path, monkeypatch):
         "print_queue.csv",
         "print_queue.json",
         "print_package.zip",
+        "estimates.csv",
     ]
+    estimates_csv = (tmp_path / "out" / "estimates.csv").read_text().splitlines()
+    assert estimates_csv[0] == "part_id,printer_id"
+    assert len(estimates_csv) == 1 + len(estimates)
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["scenarios"] == ["APAC out"]
     assert summary["n_print_jobs"] == len(queue.jobs)

@@ -236,3 +236,32 @@ def test_volume_area_match_numpy_stl_reference() -> None:
         assert props.area_mm2 == pytest.approx(float(row["area_mm2"]), abs=2e-3)
         assert props.watertight == (row["watertight"] == "True")
         assert props.n_triangles == int(row["triangles"])
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(-50, 50), min_size=1, max_size=200))
+def test_group_keys_matches_numpy_unique(values: list[int]) -> None:
+    """The single-argsort grouping used for welding and edges gives np.unique's
+    inverse ids and first occurrences (an independent implementation)."""
+    from planner.geometry import _group_keys
+
+    keys = np.asarray(values, dtype=np.int64)
+    inverse, order, first = _group_keys(keys)
+    _, index, expected = np.unique(keys, return_index=True, return_inverse=True)
+    np.testing.assert_array_equal(inverse, expected.ravel())
+    np.testing.assert_array_equal(order[first], index)
+
+
+def test_side_partner_of_cube_and_open_box() -> None:
+    """Every side of a closed cube has a partner on another facet sharing its
+    edge (and the partner's partner is itself); a removed facet leaves its
+    three neighbours' sides without one."""
+    topo = analyse_mesh(box_mesh())
+    partner = topo.side_partner.ravel()
+    assert (partner >= 0).all()
+    np.testing.assert_array_equal(partner[partner], np.arange(partner.size))
+    assert (partner // 3 != np.arange(partner.size) // 3).all()
+    edge = topo.side_edge.ravel()
+    np.testing.assert_array_equal(edge[partner], edge)
+    open_box = analyse_mesh(Mesh(vectors=box_mesh().vectors[1:]))
+    assert (open_box.side_partner == -1).sum() == 3
