@@ -7,6 +7,7 @@ had from the command line.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 from collections.abc import Sequence
@@ -19,8 +20,9 @@ from planner.catalog import Catalog, Part
 from planner.demand import DemandEstimate, estimate_demand
 from planner.errors import GeometryError, PlannerError, PlannerWarning
 from planner.frontier import Allocation, Frontier, budget_frontier
-from planner.geometry import MeshProperties, analyse_mesh, load_stl
+from planner.geometry import Mesh, MeshProperties, analyse_mesh, load_stl
 from planner.lotsizing import rq_policy
+from planner.orientation import choose_orientation, rest_on_bed
 from planner.policy import (
     OutageProcess,
     PolicyKind,
@@ -424,6 +426,7 @@ class EstimateResult:
     estimates: dict[tuple[str, str], PrintEstimate]
     geometry: dict[str, MeshProperties]
     warnings: tuple[str, ...]
+    orientation: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 def estimate_parts(
@@ -431,25 +434,20 @@ def estimate_parts(
 ) -> EstimateResult:
     """Estimate every printable part on each printer that runs its material and fits it.
 
-    A part whose STL cannot be read is reported in ``warnings`` and treated as not
-    printable; it never stops the plan.
+    Each part is printed in its best orientation (:func:`choose_orientation`: the
+    six axis-aligned ones and the largest flat face down, by support volume, then
+    print time), chosen on the first printer that runs its material; another
+    printer takes the best candidate that fits its build volume. A part whose STL
+    cannot be read is reported in ``warnings`` and treated as not printable; it
+    never stops the plan.
     """
     estimates: dict[tuple[str, str], PrintEstimate] = {}
     geometry: dict[str, MeshProperties] = {}
+    orientation: dict[tuple[str, str], str] = {}
     notes: list[str] = []
     for part in parts:
         if not part.printable or part.stl_path is None:
             continue
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", PlannerWarning)
-                mesh = load_stl(part.stl_path, name=part.stl_file)
-                topology = analyse_mesh(mesh)  # welds once for every printer
-                props = topology.properties
-        except GeometryError as exc:
-            notes.append(f"part {part.part_id}: {exc}; treated as not printable")
-            continue
-        geometry[part.part_id] = props
         material = materials.get(part.am_material.upper())
         if material is None:
             notes.append(
@@ -457,27 +455,80 @@ def estimate_parts(
                 f"materials table; treated as not printable"
             )
             continue
-        fitting = [
-            pr
-            for pr in printers
-            if pr.runs(part.am_material) and pr.fits(props.size_mm)
-        ]
-        if not fitting:
+        runs = [pr for pr in printers if pr.runs(part.am_material)]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", PlannerWarning)
+                mesh = load_stl(part.stl_path, name=part.stl_file)
+                geometry[part.part_id] = analyse_mesh(mesh).properties
+                if not runs:
+                    notes.append(
+                        f"part {part.part_id}: no printer runs {part.am_material}"
+                    )
+                    continue
+                first = runs[0]
+                choice = choose_orientation(
+                    mesh,
+                    profile=first.profile,
+                    material=material,
+                    printer=first,
+                    hourly_rate=first.hourly_rate,
+                )
+        except GeometryError as exc:
+            notes.append(f"part {part.part_id}: {exc}; treated as not printable")
+            continue
+        ranked = sorted(
+            choice.candidates,
+            key=lambda c: (
+                c.label != choice.label,
+                c.support_volume_mm3,
+                c.estimate.print_time_s,
+            ),
+        )
+        for printer in runs:
+            cand = next(
+                (
+                    c
+                    for c in ranked
+                    if printer.fits((c.bbox_x_mm, c.bbox_y_mm, c.bbox_z_mm))
+                ),
+                None,
+            )
+            if cand is None:
+                continue
+            if printer is first and cand.label == choice.label:
+                est = dataclasses.replace(
+                    choice.estimate, printer_id=printer.printer_id, file=part.stl_file
+                )
+            else:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", PlannerWarning)
+                    est = estimate_print(
+                        Mesh(
+                            vectors=rest_on_bed(mesh.vectors, cand.rotation),
+                            name=part.stl_file,
+                        ),
+                        profile=printer.profile,
+                        material=material,
+                        hourly_rate=printer.hourly_rate,
+                        printer_id=printer.printer_id,
+                        name=part.stl_file,
+                    )
+            estimates[(part.part_id, printer.printer_id)] = est
+            orientation[(part.part_id, printer.printer_id)] = cand.label
+        if not any(key[0] == part.part_id for key in estimates):
+            size = geometry[part.part_id].size_mm
             notes.append(
                 f"part {part.part_id}: no printer runs {part.am_material} with a build "
-                f"volume for {props.size_mm[0]:.0f} x {props.size_mm[1]:.0f} x "
-                f"{props.size_mm[2]:.0f} mm"
+                f"volume for {size[0]:.0f} x {size[1]:.0f} x {size[2]:.0f} mm in any "
+                f"orientation"
             )
-        for printer in fitting:
-            estimates[(part.part_id, printer.printer_id)] = estimate_print(
-                topology,
-                profile=printer.profile,
-                material=material,
-                hourly_rate=printer.hourly_rate,
-                printer_id=printer.printer_id,
-                name=part.stl_file,
-            )
-    return EstimateResult(estimates=estimates, geometry=geometry, warnings=tuple(notes))
+    return EstimateResult(
+        estimates=estimates,
+        geometry=geometry,
+        orientation=orientation,
+        warnings=tuple(notes),
+    )
 
 
 def estimate_rows(result: EstimateResult) -> list[dict]:
@@ -499,6 +550,9 @@ def estimate_rows(result: EstimateResult) -> list[dict]:
                 "part_id": part_id,
                 "printer_id": printer_id,
                 "file": est.file,
+                "orientation": getattr(result, "orientation", {}).get(
+                    (part_id, printer_id), ""
+                ),
                 "material": est.material,
                 "triangles": est.triangles,
                 "volume_mm3": est.volume_mm3,

@@ -261,3 +261,37 @@ def test_budget_allocation_is_within_budget_and_priced_by_the_policy_model() -> 
     # more budget never hurts
     richer = budget_allocation(catalog, 600.0).allocation
     assert richer.total_ebo <= alloc.total_ebo
+
+
+def test_estimates_use_the_best_orientation(tmp_path) -> None:
+    """A thin plate modelled on its edge is printed lying flat: fewer layers, faster,
+    and the orientation is reported per printer."""
+    from stl import mesh as stl_mesh
+
+    from planner.geometry import box_mesh
+    from planner.plan import estimate_parts, estimate_rows
+
+    plate = box_mesh((120.0, 3.0, 80.0))  # 80 mm tall as modelled, 3 mm thick
+    out = stl_mesh.Mesh(np.zeros(len(plate.vectors), dtype=stl_mesh.Mesh.dtype))
+    out.vectors[:] = plate.vectors
+    path = tmp_path / "plate.stl"
+    out.save(str(path))
+    part = Part(
+        part_id="PL-1",
+        unit_cost=30.0,
+        annual_demand=2.0,
+        lead_time_days=30.0,
+        stl_file="plate.stl",
+        stl_path=path,
+        printable=True,
+        am_material="PETG",
+    )
+    printers, materials = load_demo_printers(), load_demo_materials()
+    result = estimate_parts([part], printers, materials)
+    rows = estimate_rows(result)
+    assert rows
+    for row in rows:
+        assert row["orientation"] != "+Z up"
+        assert row["bbox_z_mm"] == pytest.approx(3.0)
+        profile = next(p for p in printers if p.printer_id == row["printer_id"]).profile
+        assert row["layers"] == pytest.approx(3.0 / profile.layer_height_mm, abs=1)
