@@ -146,6 +146,16 @@ def test_sourcing_page_shows_objective() -> None:
     baseline = float(_metric(at, "All-buy baseline").replace(",", ""))
     assert 0 < objective <= baseline + 1e-6
     assert len(at.dataframe[0].value) >= 60
+    options = next(d.value for d in at.dataframe if "chosen" in d.value.columns)
+    assert list(options["mode"]) == [
+        "buy_stock",
+        "print_stock",
+        "print_on_demand",
+        "hybrid",
+    ]
+    assert options["chosen"].sum() == 1
+    at.selectbox(key="sourcing_part").select("SP-10122").run()  # the star wheel
+    assert not at.exception
     estimates = next(d.value for d in at.dataframe if "layers" in d.value.columns)
     assert estimates["part_id"].nunique() >= 20  # every printable demo part
     assert (estimates["layers"] > 0).all()

@@ -584,6 +584,38 @@ def sourcing_frame(result: PlanResult) -> pd.DataFrame:
     return export.sourcing_frame(sourcing_table(result.sourcing, result.options))
 
 
+def option_frame(table: pd.DataFrame, part_id: str) -> pd.DataFrame:
+    """One part's options from the sourcing table: cost, printer hours, investment.
+
+    Reshapes sourcing.csv's ``cost_<mode>`` columns; infeasible options have no
+    cost. No figure is computed here.
+    """
+    row = table.loc[table["part_id"] == part_id].iloc[0]
+    modes = ("buy_stock", "print_stock", "print_on_demand", "hybrid")
+    return pd.DataFrame(
+        {
+            "mode": list(modes),
+            "annual_cost": [row[f"cost_{m}"] for m in modes],
+            "printer_hours_per_year": [row[f"printer_hours_{m}"] for m in modes],
+            "investment": [row[f"investment_{m}"] for m in modes],
+            "chosen": [m == row["mode"] for m in modes],
+        }
+    )
+
+
+def part_reason(table: pd.DataFrame, part_id: str) -> str:
+    """The optimiser's reason for the part's mode."""
+    return str(table.loc[table["part_id"] == part_id, "reason"].iloc[0])
+
+
+def part_label(result: PlanResult, part_id: str) -> str:
+    """The part's description."""
+    for part in result.catalog.parts:
+        if part.part_id == part_id:
+            return part.description
+    return ""
+
+
 def estimates_frame(result: PlanResult) -> pd.DataFrame:
     """Print estimates of the plan's parts on each printer (core: estimate_rows)."""
     return pd.DataFrame(estimate_rows(result.estimates))

@@ -294,6 +294,31 @@ def policy_chart(frame: pd.DataFrame) -> alt.Chart:
     )
 
 
+def option_chart(frame: pd.DataFrame, *, part_id: str) -> alt.Chart:
+    """Expected annual cost of each sourcing option of one part; the chosen one dark."""
+    feasible = frame.dropna(subset=["annual_cost"])
+    return (
+        alt.Chart(feasible)
+        .mark_bar()
+        .encode(
+            x=alt.X("annual_cost:Q", title="expected annual cost"),
+            y=alt.Y("mode:N", title=None, sort=list(frame["mode"])),
+            color=alt.Color(
+                "chosen:N",
+                scale=alt.Scale(domain=[True, False], range=["#1f6fb2", "#b8c4d6"]),
+                legend=None,
+            ),
+            tooltip=[
+                "mode",
+                alt.Tooltip("annual_cost:Q", format=",.2f"),
+                alt.Tooltip("printer_hours_per_year:Q", format=",.1f"),
+                alt.Tooltip("investment:Q", format=",.0f"),
+            ],
+        )
+        .properties(height=180, title=f"{part_id}: options (infeasible ones left out)")
+    )
+
+
 def frontier_chart(
     frame: pd.DataFrame, *, budget: float, target_investment: float
 ) -> alt.LayerChart:

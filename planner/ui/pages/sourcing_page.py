@@ -96,6 +96,21 @@ st.dataframe(
         if c.startswith(("cost_", "investment_", "printer_hours_"))
     },
 )
+st.subheader("Why this option? One part, every option side by side")
+part_choice = st.selectbox(
+    "Part",
+    list(table["part_id"]),
+    format_func=lambda pid: f"{pid} — {cache.part_label(result, pid)}",
+    key="sourcing_part",
+)
+options = cache.option_frame(table, part_choice)
+left, right = st.columns([3, 2])
+with left:
+    ui.show_chart(ui.option_chart(options, part_id=part_choice))
+with right:
+    st.dataframe(options, hide_index=True)
+    st.caption(cache.part_reason(table, part_choice))
+
 with st.expander("Print estimates per part and printer"):
     st.caption(
         "From the layer slicer: every printable part on every printer that runs its "
