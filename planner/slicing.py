@@ -339,10 +339,7 @@ def _cut_chunk(
     base = layer.astype(np.int64) * n_edges
     node_a = base + side_edge[rows, side_a]
     node_b = base + side_edge[rows, side_b]
-    normal = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cot = normal[:, 2] / np.hypot(normal[:, 0], normal[:, 1])
-    return p, q, node_a, node_b, np.nan_to_num(cot, posinf=1e6, neginf=-1e6)
+    return p, q, node_a, node_b
 
 
 def _junction_g(u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -357,8 +354,16 @@ def _junction_g(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     return change.max(axis=1)
 
 
+def _facet_cot(tri: np.ndarray) -> np.ndarray:
+    """Cotangent of each facet's slope, ``n_z / |n_xy|`` (+-1e6 when flat)."""
+    normal = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cot = normal[:, 2] / np.hypot(normal[:, 0], normal[:, 1])
+    return np.nan_to_num(cot, posinf=1e6, neginf=-1e6)
+
+
 def _slope_runs(
-    tri: np.ndarray, partner: np.ndarray, orientation: int
+    tri: np.ndarray, partner: np.ndarray, orientation: int, facet_cot: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per facet, the heights where its up- and down-facing slope ends [mm].
 
@@ -371,11 +376,7 @@ def _slope_runs(
     """
     n = tri.shape[0]
     vz = tri[:, :, 2]
-    normal = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]) * orientation
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cot = np.nan_to_num(
-            normal[:, 2] / np.hypot(normal[:, 0], normal[:, 1]), posinf=1e6, neginf=-1e6
-        )
+    cot = facet_cot * orientation
     mid_z = 0.5 * (vz + np.roll(vz, -1, axis=1))
     rows = np.arange(n)
     upper = partner[rows, np.argmax(mid_z, axis=1)]
@@ -587,7 +588,13 @@ def slice_mesh(
     down_layer = np.clip(np.searchsorted(z_planes, zmin[down]), 0, n_layers - 1)
     flat_up = np.bincount(up_layer, normal_z[up], minlength=n_layers)
     flat_down = np.bincount(down_layer, -normal_z[down], minlength=n_layers)
-    run_top, run_bottom = _slope_runs(tri, topo.side_partner, topo.orientation)
+    facet_cot = _facet_cot(tri)
+    run_top, run_bottom = _slope_runs(
+        tri, topo.side_partner, topo.orientation, facet_cot
+    )
+    # radix-sortable layer keys: cuts are ordered layer by layer (triangle
+    # order within a layer), so a contour's segments lie close together
+    layer_key = np.int16 if n_layers < np.iinfo(np.int16).max else np.int64
     cut_tris = np.flatnonzero(count)
     cum = np.cumsum(count[cut_tris])
     bounds = np.searchsorted(
@@ -601,10 +608,14 @@ def slice_mesh(
         tri_idx = np.repeat(chunk, reps)
         offsets = np.repeat(np.cumsum(reps) - reps, reps)
         layer = lo[tri_idx] + (np.arange(tri_idx.size) - offsets)
+        by_layer = np.argsort(layer.astype(layer_key), kind="stable")
+        tri_idx, layer = tri_idx[by_layer], layer[by_layer]
         cut = _cut_chunk(
             tri[tri_idx], topo.side_edge[tri_idx], layer, z_planes[layer], topo.n_edges
         )
-        pieces.append((layer, *cut, run_top[tri_idx], run_bottom[tri_idx]))
+        pieces.append(
+            (layer, *cut, facet_cot[tri_idx], run_top[tri_idx], run_bottom[tri_idx])
+        )
     if not pieces:
         raise GeometryError(f"mesh {getattr(mesh, 'name', '')!r}: no layer to slice")
     seg_layer = np.concatenate([x[0] for x in pieces])
@@ -789,68 +800,94 @@ def _seam_segments(stack: LayerStack) -> np.ndarray:
     at the largest jerk measure of each loop (the first one of a smooth loop).
     """
     n_loops = stack.loop_layer.size
-    closed = np.bincount(stack.segment_loop, stack.segment_next < 0, minlength=n_loops)
-    order = np.lexsort((-np.arange(stack.segment_loop.size), stack.segment_junction_g,
-                        stack.segment_loop))  # fmt: skip
-    loops_sorted = stack.segment_loop[order]
-    last = np.flatnonzero(np.append(loops_sorted[1:] != loops_sorted[:-1], True))
-    seam = np.zeros(stack.segment_loop.size, dtype=bool)
-    chosen = order[last]
-    seam[chosen[closed[stack.segment_loop[chosen]] == 0]] = True
+    loop = stack.segment_loop
+    g = stack.segment_junction_g
+    closed = np.bincount(loop, stack.segment_next < 0, minlength=n_loops) == 0
+    g_max = np.full(n_loops, -np.inf)
+    np.maximum.at(g_max, loop, g)
+    candidate = np.flatnonzero(g == g_max[loop])
+    chosen = np.full(n_loops, loop.size)
+    np.minimum.at(chosen, loop[candidate], candidate)
+    seam = np.zeros(loop.size, dtype=bool)
+    seam[chosen[closed & (chosen < loop.size)]] = True
     return seam
 
 
 def _contour_time_s(
     stack: LayerStack,
-    speed_mm_s: np.ndarray,
+    speeds_mm_s: Sequence[np.ndarray],
     *,
-    acceleration_mm_s2: float,
+    acceleration_mm_s2: float | np.ndarray,
     jerk_mm_s: float,
-    seam: np.ndarray | None = None,
+    seam: np.ndarray,
 ) -> np.ndarray:
     """Time to print each contour segment at per-segment cruise speeds [s].
 
     Junction speeds come from the jerk limit; a few vectorised Jacobi sweeps of
     ``v_k <= sqrt(v_{k-1}^2 + 2 a L)`` forwards and backwards stand in for the
     firmware planner's passes (until nothing changes). Chain ends start and
-    stop at the jerk speed, and so do closed loops cut at ``seam`` (a mask of
-    the segment ending at each loop's seam, :func:`_seam_segments`): a
-    perimeter starts after a travel move and ends with one.
+    stop at the jerk speed. Each speed array is planned twice: with closed
+    loops cut at ``seam`` (a mask of the segment ending at each loop's seam,
+    :func:`_seam_segments`; a perimeter starts after a travel move and ends
+    with one), and uncut. All copies go through the sweeps together.
+
+    Returns
+    -------
+    np.ndarray
+        Shape ``(2 k, n_segments)`` for ``k`` speed arrays: rows ``2 i`` (cut
+        at the seam) and ``2 i + 1`` (uncut) for speed array ``i``. [s]
     """
-    nxt = stack.segment_next
-    if seam is not None:
-        nxt = np.where(seam, -1, nxt)
-    n = nxt.size
-    has_next = nxt >= 0
-    prev = np.full(n, -1)
-    prev[nxt[has_next]] = np.flatnonzero(has_next)
-    has_prev = prev >= 0
+    base = stack.segment_next
+    n = base.size
+    index = np.arange(n)
     length = stack.segment_length_mm
-    a = acceleration_mm_s2
-    nxt_i = np.where(has_next, nxt, np.arange(n))
-    prev_i = np.where(has_prev, prev, np.arange(n))
-    with np.errstate(divide="ignore"):
-        limit = np.minimum(
-            np.minimum(speed_mm_s, speed_mm_s[nxt_i]),
-            jerk_mm_s / stack.segment_junction_g,
-        )
-    limit = np.where(has_next, limit, np.minimum(jerk_mm_s, speed_mm_s))
-    # end-of-segment speed v[i]; start speed of i is v[prev[i]]
-    v = limit.copy()
-    start_free = np.minimum(jerk_mm_s, speed_mm_s)
+    a = np.broadcast_to(acceleration_mm_s2, (n,))
     reach = 2.0 * a * length
-    reach_next = reach[nxt_i]
-    for _ in range(_PLANNER_SWEEPS):
-        start = np.where(has_prev, v[prev_i], start_free)
-        v_new = np.minimum(v, np.sqrt(start * start + reach))
-        v_after = np.where(has_next, v_new[nxt_i], 0.0)
-        v_new = np.minimum(v_new, np.sqrt(v_after * v_after + reach_next))
-        v_new = np.where(has_next, v_new, limit)
-        if np.array_equal(v_new, v):
-            break
-        v = v_new
-    start = np.where(has_prev, v[prev_i], start_free)
-    return trapezoid_time_s(length, start, v, speed_mm_s, a)
+    rows = []
+    for nxt in (np.where(seam, -1, base), base):
+        has_next = nxt >= 0
+        prev = np.full(n, -1)
+        prev[nxt[has_next]] = index[has_next]
+        has_prev = prev >= 0
+        nxt_i = np.where(has_next, nxt, index)
+        reach_next = reach[nxt_i]
+        prev_src = np.where(has_prev, prev, n + index)
+        next_src = np.where(has_next, nxt, n)
+        no_next = ~has_next
+        with np.errstate(divide="ignore"):
+            jerk_limit = jerk_mm_s / stack.segment_junction_g
+        for speed in speeds_mm_s:
+            free = np.minimum(jerk_mm_s, speed)
+            limit = np.minimum(np.minimum(speed, speed[nxt_i]), jerk_limit)
+            limit = np.where(has_next, limit, free)
+            # squared end-of-segment speeds; the start speed of i is the end of
+            # prev[i] (the free start speed after a chain start), gathered
+            # from one buffer
+            limit_sq = limit * limit
+            start_buf = np.empty(2 * n)
+            start_buf[n:] = free * free
+            after_buf = np.zeros(n + 1)
+            v_sq = limit_sq
+            for _ in range(_PLANNER_SWEEPS):
+                start_buf[:n] = v_sq
+                v_new = start_buf[prev_src]
+                v_new += reach
+                np.minimum(v_new, v_sq, out=v_new)
+                after_buf[:n] = v_new
+                after = after_buf[next_src]
+                after += reach_next
+                np.minimum(v_new, after, out=v_new)
+                np.copyto(v_new, limit_sq, where=no_next)
+                if np.array_equal(v_new, v_sq):
+                    break
+                v_sq = v_new
+            v = np.sqrt(v_sq)
+            start_buf[:n] = v
+            start_buf[n:] = free
+            rows.append(trapezoid_time_s(length, start_buf[prev_src], v, speed, a))
+    k = len(speeds_mm_s)
+    # rows come uncut-major: reorder to (speed, [cut, uncut])
+    return np.stack([rows[i + j * k] for i in range(k) for j in range(2)])
 
 
 def _loop_offset_area(
@@ -1436,22 +1473,24 @@ def estimate_layers(
             plan.printed, np.sum(alive[1 : profile.perimeters], axis=0), 0.0
         ),
     }
-    for role, v_seg, path in (
+    layer_acc = np.where(seg_layer == 0, acc_first, acc_perimeter)
+    seg_times = _contour_time_s(
+        stack, (v_ext, v_inner), acceleration_mm_s2=layer_acc, jerk_mm_s=jerk,
+        seam=seam,
+    )  # fmt: skip
+    row_layer = seg_layer[None, :] + n * np.arange(seg_times.shape[0])[:, None]
+    layer_times = np.bincount(
+        row_layer.ravel(),
+        seg_times.ravel(),
+        minlength=seg_times.size // seg_layer.size * n,
+    ).reshape(-1, n)
+    for k, (role, v_seg, path) in enumerate((
         ("ext_perimeter", v_ext, plan.ext_perimeter_mm),
         ("perimeter", v_inner, plan.perimeter_mm),
-    ):
+    )):  # fmt: skip
         # a loop's time: its length at the speeds the contour's corners allow,
         # plus one start and stop at its seam per printed loop
-        layer_acc = np.where(seg_layer == 0, acc_first, acc_perimeter)
-        t_seam, t_free = (
-            np.bincount(
-                seg_layer,
-                _contour_time_s(stack, v_seg, acceleration_mm_s2=layer_acc,
-                                jerk_mm_s=jerk, seam=cut),
-                minlength=n,
-            )
-            for cut in (seam, None)
-        )  # fmt: skip
+        t_seam, t_free = layer_times[2 * k], layer_times[2 * k + 1]
         per_length = t_free / contour
         with np.errstate(divide="ignore", invalid="ignore"):
             per_loop = np.where(
