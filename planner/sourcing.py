@@ -41,12 +41,13 @@ References
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import time
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -87,6 +88,9 @@ MODES: tuple[Mode, ...] = tuple(Mode)
 #: Modes that need a printer.
 PRINT_MODES: tuple[Mode, ...] = (Mode.PRINT_STOCK, Mode.PRINT_ON_DEMAND, Mode.HYBRID)
 
+#: Criticality codes a fill-rate floor may name (values of ``catalog.Criticality``).
+_CRITICALITIES: tuple[str, ...] = ("V", "E", "D")
+
 #: Objective penalty per printing option [currency/year]: breaks exact ties in
 #: favour of buying, far below any cost difference that matters.
 TIE_BREAK_COST = 1e-6
@@ -126,6 +130,13 @@ class SourcingParams:
         Shortest turnaround of a printed part from order to shelf: the lab
         plans its queue by the day, and the what-if simulation steps days, so
         a print ordered today is on the shelf tomorrow at the earliest. [days]
+    min_fill_rate_by_criticality
+        Least demand-weighted expected fill rate of the parts of each criticality,
+        e.g. ``{"V": 0.99}``; keys ``"V"``, ``"E"``, ``"D"``; ``None`` for none.
+        [0-1]
+    material_budget_per_year
+        Most printing material the plan may spend per year, ``None`` for no
+        limit. [currency/year]
     """
 
     budget: float | None = None
@@ -137,8 +148,39 @@ class SourcingParams:
     solver: Solver = Solver.HIGHS
     currency_symbol: str = "€"
     min_print_lead_time_days: float = 1.0
+    min_fill_rate_by_criticality: dict[str, float] | None = None
+    material_budget_per_year: float | None = None
 
     def __post_init__(self) -> None:
+        floors = self.min_fill_rate_by_criticality
+        if floors is not None:
+            if not isinstance(floors, Mapping):
+                raise PlannerError(
+                    f"sourcing params: min_fill_rate_by_criticality must be a mapping "
+                    f"criticality -> fill rate or None, got {floors!r}"
+                )
+            clean: dict[str, float] = {}
+            for key, value in floors.items():
+                crit = str(key).strip().upper()
+                if crit not in _CRITICALITIES:
+                    raise PlannerError(
+                        f"sourcing params: min_fill_rate_by_criticality keys must be "
+                        f"one of {list(_CRITICALITIES)}, got {key!r}"
+                    )
+                rate = float(value)
+                if not (math.isfinite(rate) and 0.0 <= rate <= 1.0):
+                    raise PlannerError(
+                        f"sourcing params: min_fill_rate_by_criticality[{crit!r}] "
+                        f"must be in [0, 1], got {value!r}"
+                    )
+                clean[crit] = rate
+            object.__setattr__(self, "min_fill_rate_by_criticality", clean)
+        mat = self.material_budget_per_year
+        if mat is not None and not (math.isfinite(mat) and mat >= 0):
+            raise PlannerError(
+                f"sourcing params: material_budget_per_year must be a finite number "
+                f">= 0 or None, got {mat!r}"
+            )
         if self.budget is not None and not (
             math.isfinite(self.budget) and self.budget >= 0
         ):
@@ -187,7 +229,10 @@ class SourcingOptions:
 
     Units: cost in currency/year, printer hours in h/year, investment in currency,
     base-stock level in units, fill rate 0-1, print time in h, print unit cost in
-    currency, print lead time in days.
+    currency, print lead time in days, material cost in currency/year (printed
+    units per year x the estimate's material cost). ``criticality`` (V/E/D, ``""``
+    where unknown) and ``demand_per_year`` [units/year] (the weight of each part
+    in a demand-weighted fill rate) are per part.
     """
 
     part_id: np.ndarray
@@ -207,6 +252,10 @@ class SourcingOptions:
     print_unit_cost: np.ndarray
     print_lead_time_days: np.ndarray
     infeasible_reason: np.ndarray
+    material_cost: np.ndarray | None = None
+    material_cost_by_printer: np.ndarray | None = None
+    criticality: np.ndarray | None = None
+    demand_per_year: np.ndarray | None = None
 
     @property
     def n_parts(self) -> int:
@@ -237,14 +286,18 @@ class SourcingOptions:
         print_time_h: np.ndarray | None = None,
         print_lead_time_days: np.ndarray | None = None,
         infeasible_reason: np.ndarray | None = None,
+        material_cost_by_printer: np.ndarray | None = None,
+        criticality: Sequence[str] | np.ndarray | None = None,
+        demand_per_year: np.ndarray | None = None,
     ) -> SourcingOptions:
         """Assemble options from the buy figures and the per-printer figures.
 
         ``*_by_printer`` arrays have shape (n, 4, m); their ``buy_stock`` column is
         ignored (set to ``nan``). Each part's best printer is the one with the
         lowest finite ``print_unit_cost`` among those where ``print_stock`` or
-        ``hybrid`` is feasible. Levels and fill rates not given are 0; print time
-        and lead time not given are ``nan``.
+        ``hybrid`` is feasible. Levels, fill rates and material costs not given
+        are 0; print time and lead time not given are ``nan``; criticality not
+        given is ``""`` and demand 1 unit/year (equal weights).
 
         Raises
         ------
@@ -275,15 +328,24 @@ class SourcingOptions:
             base_stock_level_by_printer, shape3, 0, np.int64, "base_stock_level"
         )
         fill3 = arr(fill_rate_by_printer, shape3, 0.0, name="fill_rate_by_printer")
+        mat3 = arr(material_cost_by_printer, shape3, 0.0, name="material_cost")
+        crit = np.array(
+            [""] * n if criticality is None else list(criticality), dtype=object
+        ).astype(str)
+        if crit.shape != (n,):
+            raise PlannerError(f"criticality must have shape {(n,)}, got {crit.shape}")
+        crit = np.char.upper(crit).astype(object).astype(str)
+        weight = arr(demand_per_year, (n,), 1.0, name="demand_per_year")
         unit = arr(print_unit_cost, (n, m), np.nan, name="print_unit_cost")
         t_h = arr(print_time_h, (n, m), np.nan, name="print_time_h")
         lead = arr(print_lead_time_days, (n, m), np.nan, name="print_lead_time_days")
-        for a in (cost3, hours3, inv3, fill3):
+        for a in (cost3, hours3, inv3, fill3, mat3):
             a[:, 0, :] = np.nan
         level3[:, 0, :] = 0
         infeasible3 = ~np.isfinite(cost3)
         hours3[infeasible3] = np.nan
         inv3[infeasible3] = np.nan
+        mat3[infeasible3] = np.nan
 
         usable = np.isfinite(cost3[:, 1:, :]).any(axis=1) & np.isfinite(unit)
         ranked = np.where(usable, unit, np.inf)
@@ -308,6 +370,8 @@ class SourcingOptions:
         investment = at_best(inv3, buy_inv, np.nan)
         level = at_best(level3, buy_level, 0)
         fill = at_best(fill3, buy_fill, 0.0)
+        material = at_best(mat3, np.zeros(n), np.nan)
+        material[~np.isfinite(buy_cost), 0] = np.nan
         if infeasible_reason is None:
             reason = np.where(np.isfinite(cost), "", "infeasible").astype(object)
         else:
@@ -330,6 +394,10 @@ class SourcingOptions:
             print_unit_cost=unit,
             print_lead_time_days=lead,
             infeasible_reason=reason,
+            material_cost=material,
+            material_cost_by_printer=mat3,
+            criticality=crit,
+            demand_per_year=weight,
         )
 
 
@@ -360,7 +428,10 @@ class SourcingPlan:
     nothing is printed). ``baseline_cost`` is the cost of buying and stocking
     every part; ``printer_usage`` lists each printer's ``capacity_hours`` (the
     yearly hours the optimiser allowed itself: available hours x utilisation cap)
-    and ``used_hours``.
+    and ``used_hours``. ``material_cost`` is each part's printing material spend
+    [currency/year]; ``expected_fill_rate`` the demand-weighted expected fill
+    rate of all parts and ``fill_rate_by_criticality`` that of each criticality
+    present [0-1].
     """
 
     part_id: np.ndarray
@@ -381,6 +452,21 @@ class SourcingPlan:
     status: str
     solve_time_s: float
     build_time_s: float = 0.0
+    material_cost: np.ndarray | None = None
+    expected_fill_rate: float = float("nan")
+    fill_rate_by_criticality: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def material_cost_per_year(self) -> float:
+        """The plan's printing material spend [currency/year]."""
+        if self.material_cost is None:
+            return 0.0
+        return float(np.sum(self.material_cost))
+
+    @property
+    def n_printed(self) -> int:
+        """Parts the plan prints in any mode."""
+        return int(np.sum(np.asarray(self.mode, dtype=str) != Mode.BUY_STOCK.value))
 
     @property
     def savings(self) -> float:
@@ -570,11 +656,12 @@ def _pair_feasibility(
     part_ids: np.ndarray,
     estimates: Mapping[tuple[str, str], PrintEstimate],
     printers: Sequence[Printer],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, ...]:
     """Which (part, printer) pairs can print, with print time and estimate cost.
 
-    Returns ok (n, m), print_time_h (n, m), estimate total cost (n, m), and the
-    per-part reason code and bounding box used to explain infeasibility.
+    Returns ok (n, m), print_time_h (n, m), estimate total cost (n, m), the
+    per-part reason code and bounding box used to explain infeasibility, and
+    the estimate's material cost per printed unit (n, m).
     """
     n, m = part_ids.shape[0], len(printers)
     found = [
@@ -585,11 +672,13 @@ def _pair_feasibility(
     )
     t_h = np.full((n, m), np.nan)
     est_cost = np.full((n, m), np.nan)
+    est_mat = np.zeros((n, m))
     bbox = np.full((n, m, 3), np.nan)
     for i, j in zip(*np.nonzero(has_est), strict=True):
         e = found[i][j]
         t_h[i, j] = e.print_time_s / SECONDS_PER_HOUR
         est_cost[i, j] = e.total_cost
+        est_mat[i, j] = getattr(e, "material_cost", 0.0)
         bbox[i, j] = (e.bbox_x_mm, e.bbox_y_mm, e.bbox_z_mm)
     materials, inverse = np.unique(cols.am_material, return_inverse=True)
     runs_table = np.array(
@@ -616,7 +705,7 @@ def _pair_feasibility(
         default=0,
     )
     first_bbox = np.where(has_est[..., None], bbox, np.inf).min(axis=1) if m else None
-    return ok, t_h, est_cost, code, first_bbox
+    return ok, t_h, est_cost, code, first_bbox, est_mat
 
 
 def _print_reason(code: np.ndarray, material: np.ndarray, bbox) -> np.ndarray:
@@ -664,7 +753,9 @@ def options_under_scenarios(
     SourcingOptions
         Per part, mode and printer: expected annual cost [currency/year], printer
         hours [h/year], investment (stock value) [currency], base-stock level
-        [units] and fill rate. Printing modes are ``nan`` where the part is not
+        [units], fill rate and printing material cost [currency/year] (printed
+        units per year x the estimate's ``material_cost``). Printing modes are
+        ``nan`` where the part is not
         printable, has no estimate on the printer, or the printer does not fit it
         or run its ``am_material``; ``print_on_demand`` also where the part has no
         ``downtime_cost_per_day`` or is vital (V).
@@ -714,7 +805,7 @@ def options_under_scenarios(
     probs = probs / probs.sum()
 
     cols = _PartColumns.from_parts(parts)
-    ok, t_h, est_cost, code, bbox = _pair_feasibility(
+    ok, t_h, est_cost, code, bbox, est_mat = _pair_feasibility(
         cols, part_ids, estimates, printers
     )
     rho = params.max_utilisation_frac
@@ -782,6 +873,7 @@ def options_under_scenarios(
     shape3 = (n, len(MODES), m)
     cost3 = np.zeros(shape3)
     hours3 = np.zeros(shape3)
+    units3 = np.zeros(shape3)
     fill3 = np.zeros(shape3)
     buy_cost = np.zeros(n)
     buy_fill = np.zeros(n)
@@ -816,6 +908,8 @@ def options_under_scenarios(
         cost3[:, k_pod] += p_k * (purchase_p + b0[:, None] * DAYS_PER_YEAR * mu)
         hours3[:, k_ps] += p_k * lam_p * t_ok
         hours3[:, k_pod] += p_k * lam_p * t_ok
+        units3[:, k_ps] += p_k * lam_p
+        units3[:, k_pod] += p_k * lam_p
 
         # hybrid: OEM stock at the normal level, outage demand printed
         p_out = np.clip(
@@ -832,6 +926,7 @@ def options_under_scenarios(
         )
         cost3[:, k_hy] += p_k * (oem[:, None] + printed_units[:, None] * c_ok)
         hours3[:, k_hy] += p_k * printed_units[:, None] * t_ok
+        units3[:, k_hy] += p_k * np.where(ok, printed_units[:, None], 0.0)
         fill3[:, k_hy] += p_k * np.where(lam_k > 0, fill_h, 1.0)[:, None]
 
     cost3[:, 1:] += qual[:, None, None]
@@ -874,6 +969,9 @@ def options_under_scenarios(
         print_unit_cost=c_p,
         print_lead_time_days=lead_p,
         infeasible_reason=reason,
+        material_cost_by_printer=units3 * est_mat[:, None, :],
+        criticality=cols.criticality,
+        demand_per_year=lam,
     )
 
 
@@ -890,9 +988,24 @@ class _FlatOptions:
     cost: np.ndarray
     hours: np.ndarray
     investment: np.ndarray
+    fill: np.ndarray
+    material: np.ndarray
 
     def __len__(self) -> int:
         return int(self.part.shape[0])
+
+    def take(self, idx: np.ndarray) -> _FlatOptions:
+        """The options ``idx`` (in that order)."""
+        return _FlatOptions(
+            part=self.part[idx],
+            mode=self.mode[idx],
+            printer=self.printer[idx],
+            cost=self.cost[idx],
+            hours=self.hours[idx],
+            investment=self.investment[idx],
+            fill=self.fill[idx],
+            material=self.material[idx],
+        )
 
 
 def _flatten(options: SourcingOptions) -> _FlatOptions:
@@ -910,6 +1023,16 @@ def _flatten(options: SourcingOptions) -> _FlatOptions:
     inv = np.concatenate(
         [options.investment[buy, 0], options.investment_by_printer[i3, k3, j3]]
     )
+    fill = np.concatenate(
+        [options.fill_rate[buy, 0], options.fill_rate_by_printer[i3, k3, j3]]
+    )
+    mat3 = options.material_cost_by_printer
+    material = np.concatenate(
+        [
+            np.zeros(buy.shape[0]),
+            np.zeros(i3.shape[0]) if mat3 is None else mat3[i3, k3, j3],
+        ]
+    )
     order = np.lexsort((printer, mode, part))
     flat = _FlatOptions(
         part=part[order],
@@ -918,6 +1041,8 @@ def _flatten(options: SourcingOptions) -> _FlatOptions:
         cost=cost[order],
         hours=np.nan_to_num(hours[order]),
         investment=np.nan_to_num(inv[order]),
+        fill=np.nan_to_num(fill[order]),
+        material=np.nan_to_num(material[order]),
     )
     counts = np.bincount(flat.part, minlength=n)
     if np.any(counts == 0):
@@ -928,6 +1053,57 @@ def _flatten(options: SourcingOptions) -> _FlatOptions:
             status="Infeasible",
         )
     return flat
+
+
+def _undominated(flat: _FlatOptions, n: int, m: int) -> np.ndarray:
+    """Indices of the options no other option of the same part dominates.
+
+    Option A dominates B when it costs no more, ties up no more investment and
+    material, fills no worse, and uses no more hours of B's printer (buying uses
+    none). Swapping B for A keeps every constraint and does not raise the cost, so
+    dropping B keeps the optimum of the MILP and of every diagnostic variant; on
+    a full tie the earlier option (buy, then mode order) stays.
+    """
+    t = len(flat)
+    drop = np.zeros(t, bool)
+
+    def beats(a: np.ndarray, b: np.ndarray, hours_a: np.ndarray) -> tuple:
+        weak = (
+            (flat.cost[a] <= flat.cost[b])
+            & (flat.investment[a] <= flat.investment[b])
+            & (flat.material[a] <= flat.material[b])
+            & (flat.fill[a] >= flat.fill[b])
+            & (hours_a <= flat.hours[b])
+        )
+        strict = (
+            (flat.cost[a] < flat.cost[b])
+            | (flat.investment[a] < flat.investment[b])
+            | (flat.material[a] < flat.material[b])
+            | (flat.fill[a] > flat.fill[b])
+            | (hours_a < flat.hours[b])
+        )
+        return weak, strict
+
+    buy_at = np.full(n, -1, np.int64)
+    is_buy = flat.printer < 0
+    buy_at[flat.part[is_buy]] = np.flatnonzero(is_buy)
+    printing = np.flatnonzero(~is_buy)
+    b = buy_at[flat.part[printing]]
+    has = b >= 0
+    weak, _ = beats(b[has], printing[has], np.zeros(int(has.sum())))
+    drop[printing[has][weak]] = True
+    if m and printing.shape[0]:
+        slot = np.full((n, len(MODES), m), -1, np.int64)
+        slot[flat.part[printing], flat.mode[printing], flat.printer[printing]] = (
+            printing
+        )
+        for ka, kb in itertools.permutations(range(1, len(MODES)), 2):
+            a, bb = slot[:, ka, :].reshape(-1), slot[:, kb, :].reshape(-1)
+            pair = (a >= 0) & (bb >= 0)
+            a, bb = a[pair], bb[pair]
+            weak, strict = beats(a, bb, flat.hours[a])
+            drop[bb[weak & (strict | (ka < kb)) & ~drop[a]]] = True
+    return np.flatnonzero(~drop)
 
 
 def _safe_names(ids: Sequence[str]) -> list[str]:
@@ -941,7 +1117,12 @@ def _safe_names(ids: Sequence[str]) -> list[str]:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SourcingModel:
-    """A built sourcing MILP: the PuLP problem and the option behind each variable."""
+    """A built sourcing MILP: the PuLP problem and the option behind each variable.
+
+    ``options`` holds the options behind ``variables`` (options dominated by
+    another option of the same part are left out: they never improve a plan);
+    ``slack`` the elastic variables of a diagnostic variant, by row name.
+    """
 
     problem: pulp.LpProblem
     variables: list[pulp.LpVariable]
@@ -950,103 +1131,245 @@ class SourcingModel:
     slack: dict[str, pulp.LpVariable] = field(default_factory=dict)
 
 
-def _make_model(
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _ArrayModel:
+    """The MILP as arrays: binary columns (the options), then elastic slacks.
+
+    Rows: one equality per part (``n_parts`` rows), then the coupling rows named
+    in ``row_names`` (printer capacity, investment budget, material budget, fill
+    floors). ``state`` holds the solver objects and the last solution (``x``).
+    """
+
+    flat: _FlatOptions
+    keep: np.ndarray
+    n_parts: int
+    part_names: list[str]
+    printer_names: list[str]
+    printer_ids: tuple[str, ...]
+    cost: np.ndarray
+    integer: bool
+    matrix: Any  # scipy.sparse.csc_matrix, rows x columns
+    row_names: list[str]
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    slack_of: dict[str, int]
+    capacity_hours: np.ndarray
+    state: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_options(self) -> int:
+        """Binary columns."""
+        return len(self.flat)
+
+
+def _part_weights(options: SourcingOptions) -> tuple[np.ndarray, np.ndarray]:
+    """Each part's criticality and demand weight (1 where no demand is given)."""
+    n = options.n_parts
+    crit = (
+        np.full(n, "", dtype=object).astype(str)
+        if options.criticality is None
+        else np.asarray(options.criticality).astype(str)
+    )
+    w = (
+        np.ones(n)
+        if options.demand_per_year is None
+        else np.nan_to_num(np.asarray(options.demand_per_year, float))
+    )
+    return crit, np.maximum(w, 0.0)
+
+
+def _class_weights(options: SourcingOptions, crit_code: str) -> np.ndarray:
+    """Per part, its share in the demand-weighted fill rate of ``crit_code``
+    (0 outside the class; equal shares where the class has no demand)."""
+    crit, w = _part_weights(options)
+    member = crit == crit_code
+    if not member.any():
+        return np.zeros(options.n_parts)
+    w = np.where(member, w, 0.0)
+    if w.sum() <= 0:
+        w = member.astype(float)
+    return w / w.sum()
+
+
+def _coupling_rows(
     flat: _FlatOptions,
     options: SourcingOptions,
     capacity_hours: np.ndarray,
-    budget: float | None,
-    *,
-    objective: str = "cost",
-    elastic_capacity: bool = False,
-) -> SourcingModel:
-    """Build the MILP (or a diagnostic variant) from the flat option arrays.
+    params: SourcingParams,
+    use: frozenset[str],
+) -> list[tuple[str, np.ndarray, float, float]]:
+    """(name, coefficient per option, lower, upper) of the rows beyond one per part.
 
-    ``objective``: ``"cost"`` (the plan), ``"investment"`` (least stock value) or
-    ``"shortfall"`` (least printer hours over capacity; needs ``elastic_capacity``).
+    ``use`` names the row kinds to include: ``capacity``, ``budget``,
+    ``material``, ``fill``.
     """
+    inf = math.inf
+    rows: list[tuple[str, np.ndarray, float, float]] = []
+    if "capacity" in use:
+        for j, pid in enumerate(options.printer_id):
+            coef = np.where(flat.printer == j, flat.hours, 0.0)
+            if np.any(coef > 0):
+                rows.append((f"capacity_{pid}", coef, -inf, float(capacity_hours[j])))
+    if "budget" in use and params.budget is not None:
+        rows.append(("budget", flat.investment, -inf, float(params.budget)))
+    if "material" in use and params.material_budget_per_year is not None:
+        rows.append(
+            ("material", flat.material, -inf, float(params.material_budget_per_year))
+        )
+    if "fill" in use and params.min_fill_rate_by_criticality:
+        for crit_code, floor in params.min_fill_rate_by_criticality.items():
+            share = _class_weights(options, crit_code)
+            if not np.any(share > 0):
+                continue
+            rows.append((f"fill_{crit_code}", share[flat.part] * flat.fill, floor, inf))
+    return rows
+
+
+_ALL_ROWS = frozenset({"capacity", "budget", "material", "fill"})
+
+
+def _arrays(
+    flat: _FlatOptions,
+    keep: np.ndarray,
+    options: SourcingOptions,
+    capacity_hours: np.ndarray,
+    params: SourcingParams,
+    *,
+    objective: str | np.ndarray = "cost",
+    use: frozenset[str] = _ALL_ROWS,
+    elastic: Sequence[str] = (),
+    integer: bool = True,
+) -> _ArrayModel:
+    """Build the MILP (or a diagnostic variant) over the options ``keep`` of ``flat``.
+
+    ``objective``: ``"cost"`` (the plan), ``"investment"``, ``"material"``,
+    ``"shortfall"`` (elastic slack: capacity in hours, other rows relative to
+    their bound) or an array of coefficients over the options. ``elastic``
+    names row kinds (as in ``use``) whose rows get a slack variable.
+    """
+    from scipy import sparse
+
+    sub = flat.take(keep)
+    n, t = options.n_parts, len(sub)
+    rows = _coupling_rows(sub, options, capacity_hours, params, use)
+    names = [r[0] for r in rows]
+    kinds = [nm.split("_", 1)[0] for nm in names]
+    slack_rows = [r for r, kind in enumerate(kinds) if kind in set(elastic)]
+    if isinstance(objective, np.ndarray):
+        cost = np.asarray(objective, float)
+    elif objective == "cost":
+        cost = sub.cost + np.where(sub.printer >= 0, TIE_BREAK_COST, 0.0)
+    elif objective == "investment":
+        cost = sub.investment.copy()
+    elif objective == "material":
+        cost = sub.material.copy()
+    else:
+        cost = np.zeros(t)
+    slack_cost = np.array(
+        [
+            1.0 if kinds[r] == "capacity" else 1.0 / max(abs(_bound(rows[r])), 1e-9)
+            for r in slack_rows
+        ],
+        float,
+    )
+    if not (isinstance(objective, str) and objective == "shortfall"):
+        slack_cost = slack_cost * 0.0
+    coo_r = [sub.part]
+    coo_c = [np.arange(t)]
+    coo_v = [np.ones(t)]
+    for r, (_, coef, _, _) in enumerate(rows):
+        nz = np.flatnonzero(coef != 0)
+        coo_r.append(np.full(nz.shape[0], n + r))
+        coo_c.append(nz)
+        coo_v.append(coef[nz])
+    for s, r in enumerate(slack_rows):
+        coo_r.append(np.array([n + r]))
+        coo_c.append(np.array([t + s]))
+        coo_v.append(np.array([1.0 if math.isfinite(rows[r][2]) else -1.0]))
+    matrix = sparse.csc_matrix(
+        (np.concatenate(coo_v), (np.concatenate(coo_r), np.concatenate(coo_c))),
+        shape=(n + len(rows), t + len(slack_rows)),
+    )
+    matrix.sort_indices()
+    return _ArrayModel(
+        flat=sub,
+        keep=keep,
+        n_parts=n,
+        part_names=_safe_names(options.part_id.tolist()),
+        printer_names=_safe_names(list(options.printer_id)),
+        printer_ids=tuple(options.printer_id),
+        cost=np.concatenate([cost, slack_cost]),
+        integer=integer,
+        matrix=matrix,
+        row_names=names,
+        row_lower=np.r_[np.ones(n), [r[2] for r in rows]],
+        row_upper=np.r_[np.ones(n), [r[3] for r in rows]],
+        slack_of={names[r]: t + s for s, r in enumerate(slack_rows)},
+        capacity_hours=capacity_hours,
+    )
+
+
+def _bound(row: tuple[str, np.ndarray, float, float]) -> float:
+    """The finite bound of a one-sided row."""
+    return row[2] if math.isfinite(row[2]) else row[3]
+
+
+def _to_pulp(model: _ArrayModel) -> SourcingModel:
+    """The PuLP problem of an array model (variables named after the parts)."""
+    flat = model.flat
     prob = pulp.LpProblem("sourcing", pulp.LpMinimize)
-    part_names = _safe_names(options.part_id.tolist())
-    printer_names = _safe_names(list(options.printer_id))
     mode_names = [md.value for md in MODES]
+    pn, jn = model.part_names, model.printer_names
     names = [
-        f"{mode_names[k]}_{part_names[i]}" + (f"_{printer_names[j]}" if j >= 0 else "")
+        f"{mode_names[k]}_{pn[i]}" + (f"_{jn[j]}" if j >= 0 else "")
         for i, k, j in zip(
             flat.part.tolist(), flat.mode.tolist(), flat.printer.tolist(), strict=True
         )
     ]
     if len(set(names)) < len(names):
         names = [f"{nm}_{t}" for t, nm in enumerate(names)]
-    variables = [prob.add_variable(nm, 0, 1, cat=pulp.LpBinary) for nm in names]
-    slack: dict[str, pulp.LpVariable] = {}
-    if elastic_capacity:
-        slack = {
-            pid: prob.add_variable(f"short_{printer_names[j]}", 0, None)
-            for j, pid in enumerate(options.printer_id)
-        }
-    if objective == "cost":
-        coef = flat.cost + np.where(flat.printer >= 0, TIE_BREAK_COST, 0.0)
-        prob += pulp.LpAffineExpression(
-            list(zip(variables, coef.tolist(), strict=True))
-        )
-    elif objective == "investment":
-        prob += pulp.LpAffineExpression(
-            list(zip(variables, flat.investment.tolist(), strict=True))
-        )
-    else:
-        prob += pulp.LpAffineExpression([(s, 1.0) for s in slack.values()])
-
-    starts = np.flatnonzero(np.r_[True, flat.part[1:] != flat.part[:-1]])
-    ends = np.r_[starts[1:], len(flat)]
-    for a, e in zip(starts.tolist(), ends.tolist(), strict=True):
-        expr = pulp.LpAffineExpression([(v, 1) for v in variables[a:e]])
-        prob.addConstraint(
-            pulp.LpConstraint(
-                expr, pulp.LpConstraintEQ, f"one_{part_names[flat.part[a]]}", 1
+    cat = pulp.LpBinary if model.integer else pulp.LpContinuous
+    variables = [prob.add_variable(nm, 0, 1, cat=cat) for nm in names]
+    slack = {
+        row: prob.add_variable(f"short_{_safe_names([row])[0]}", 0, None)
+        for row in model.slack_of
+    }
+    columns = variables + list(slack.values())
+    nz = np.flatnonzero(model.cost)
+    prob += pulp.LpAffineExpression(
+        [(columns[c], float(model.cost[c])) for c in nz.tolist()]
+    )
+    csr = model.matrix.tocsr()
+    n = model.n_parts
+    for r in range(csr.shape[0]):
+        a, e = csr.indptr[r], csr.indptr[r + 1]
+        expr = pulp.LpAffineExpression(
+            list(
+                zip(
+                    [columns[c] for c in csr.indices[a:e].tolist()],
+                    csr.data[a:e].tolist(),
+                    strict=True,
+                )
             )
         )
-    for j, pid in enumerate(options.printer_id):
-        idx = np.flatnonzero((flat.printer == j) & (flat.hours > 0))
-        if idx.shape[0] == 0:
-            continue
-        terms = list(
-            zip(
-                [variables[t] for t in idx.tolist()],
-                flat.hours[idx].tolist(),
-                strict=True,
+        if r < n:
+            name, sense, rhs = f"one_{pn[r]}", pulp.LpConstraintEQ, 1.0
+        else:
+            name = _safe_names([model.row_names[r - n]])[0]
+            lo, up = model.row_lower[r], model.row_upper[r]
+            sense, rhs = (
+                (pulp.LpConstraintLE, up)
+                if not math.isfinite(lo)
+                else (pulp.LpConstraintGE, lo)
             )
-        )
-        if elastic_capacity:
-            terms.append((slack[pid], -1.0))
-        prob.addConstraint(
-            pulp.LpConstraint(
-                pulp.LpAffineExpression(terms),
-                pulp.LpConstraintLE,
-                f"capacity_{printer_names[j]}",
-                float(capacity_hours[j]),
-            )
-        )
-    if budget is not None:
-        idx = np.flatnonzero(flat.investment > 0)
-        terms = list(
-            zip(
-                [variables[t] for t in idx.tolist()],
-                flat.investment[idx].tolist(),
-                strict=True,
-            )
-        )
-        prob.addConstraint(
-            pulp.LpConstraint(
-                pulp.LpAffineExpression(terms),
-                pulp.LpConstraintLE,
-                "budget",
-                float(budget),
-            )
-        )
+            if not math.isfinite(rhs):  # no limit: a bound no plan can reach
+                rhs = math.copysign(float(np.abs(csr.data[a:e]).sum()) + 1.0, rhs)
+        prob.addConstraint(pulp.LpConstraint(expr, sense, name, float(rhs)))
     return SourcingModel(
         problem=prob,
         variables=variables,
         options=flat,
-        capacity_hours=capacity_hours,
+        capacity_hours=model.capacity_hours,
         slack=slack,
     )
 
@@ -1055,6 +1378,13 @@ def _capacity_hours(
     options: SourcingOptions, printers: Sequence[Printer], params: SourcingParams
 ) -> np.ndarray:
     """Yearly hours the optimiser may use on each printer of ``options`` [h/year]."""
+    return _printer_hours(options, printers)[0] * params.max_utilisation_frac
+
+
+def _printer_hours(
+    options: SourcingOptions, printers: Sequence[Printer]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Yearly [h/year] and weekly [h/week] hours of each printer of ``options``."""
     by_id = {pr.printer_id: pr for pr in printers}
     missing = [p for p in options.printer_id if p not in by_id]
     if missing:
@@ -1062,22 +1392,37 @@ def _capacity_hours(
             f"printer(s) {missing} of the sourcing options are not among the printers "
             f"given ({sorted(by_id)})"
         )
-    return np.array(
-        [
-            by_id[p].hours_available_per_year * params.max_utilisation_frac
-            for p in options.printer_id
-        ],
-        float,
+    yearly = np.array(
+        [by_id[p].hours_available_per_year for p in options.printer_id], float
     )
+    weekly = np.array(
+        [by_id[p].hours_available_per_week for p in options.printer_id], float
+    )
+    return yearly, weekly
+
+
+def _model_for(
+    options: SourcingOptions, printers: Sequence[Printer], params: SourcingParams
+) -> tuple[_FlatOptions, _ArrayModel]:
+    """The full flat options and the plan's array model over the undominated ones."""
+    capacity = _capacity_hours(options, printers, params)
+    flat = _flatten(options)
+    keep = _undominated(flat, options.n_parts, len(options.printer_id))
+    return flat, _arrays(flat, keep, options, capacity, params)
 
 
 def build_sourcing_model(
     options: SourcingOptions, printers: Sequence[Printer], params: SourcingParams
 ) -> SourcingModel:
-    """The sourcing MILP: one option per part, printer hours, investment budget.
+    """The sourcing MILP as a PuLP problem (what the CBC path solves).
 
-    Binary variables exist only for feasible options, named after the part, e.g.
-    ``print_stock_P_17_P2``; the objective is the total expected annual cost.
+    Binary variables exist only for feasible options no other option of the
+    same part dominates, named after the part, e.g. ``print_stock_P_17_P2``; rows:
+    one option per part (``one_<part>``), printer hours (``capacity_<printer>``),
+    investment (``budget``), material spend (``material``) and the fill floors
+    (``fill_<criticality>``: the demand-weighted fill rate of the class's parts,
+    :math:`\\sum_i w_i \\sum_o f_o x_o \\ge f_{min}` with :math:`w` the parts'
+    demand shares). The objective is the total expected annual cost.
 
     Raises
     ------
@@ -1086,16 +1431,20 @@ def build_sourcing_model(
     InfeasibleError
         If a part has no feasible option at all.
     """
-    capacity = _capacity_hours(options, printers, params)
-    return _make_model(_flatten(options), options, capacity, params.budget)
+    return _to_pulp(_model_for(options, printers, params)[1])
+
+
+def _highs_available() -> bool:
+    """Whether highspy can be imported."""
+    try:
+        import highspy  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def _solver(params: SourcingParams) -> pulp.LpSolver:
-    """The PuLP solver object: HiGHS when asked and available, else CBC."""
-    if params.solver == Solver.HIGHS and pulp.HiGHS().available():
-        return pulp.HiGHS(
-            msg=False, timeLimit=params.time_limit_s, gapRel=params.gap_rel
-        )
+    """The PuLP CBC solver object (the fallback and the ``"cbc"`` choice)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         cbc = pulp.PULP_CBC_CMD(
@@ -1109,28 +1458,122 @@ def _solver(params: SourcingParams) -> pulp.LpSolver:
     return cbc
 
 
-def _run(model: SourcingModel, params: SourcingParams) -> tuple[str, int, float]:
-    """Solve; return the PuLP status string, solution status and wall time [s]."""
+def _run(model: _ArrayModel, params: SourcingParams) -> tuple[str, int, float]:
+    """Solve; return the PuLP status string, solution status and wall time [s].
+
+    HiGHS gets the arrays directly (``highspy``; the model is kept between calls
+    so a changed row bound re-solves from the last solution); CBC goes through
+    PuLP. The solution is left in ``model.state["x"]``.
+    """
     t0 = time.perf_counter()
+    if params.solver == Solver.HIGHS and _highs_available():
+        status, sol_status = _run_highs(model, params)
+    else:
+        status, sol_status = _run_cbc(model, params)
+    return status, sol_status, time.perf_counter() - t0
+
+
+def _run_highs(model: _ArrayModel, params: SourcingParams) -> tuple[str, int]:
+    """Solve the array model with highspy."""
+    import highspy
+
+    h = model.state.get("highs")
+    n_rows = model.row_lower.shape[0]
+    if h is None:
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        lp = highspy.HighsLp()
+        n_cols = model.cost.shape[0]
+        lp.num_col_ = n_cols
+        lp.num_row_ = n_rows
+        lp.col_cost_ = model.cost
+        lp.col_lower_ = np.zeros(n_cols)
+        upper = np.full(n_cols, highspy.kHighsInf)
+        upper[: model.n_options] = 1.0
+        lp.col_upper_ = upper
+        lp.row_lower_ = np.where(
+            np.isfinite(model.row_lower), model.row_lower, -highspy.kHighsInf
+        )
+        lp.row_upper_ = np.where(
+            np.isfinite(model.row_upper), model.row_upper, highspy.kHighsInf
+        )
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = model.matrix.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = model.matrix.indices.astype(np.int32)
+        lp.a_matrix_.value_ = model.matrix.data.astype(float)
+        if model.integer:
+            kinds = [highspy.HighsVarType.kInteger] * model.n_options
+            kinds += [highspy.HighsVarType.kContinuous] * (n_cols - model.n_options)
+            lp.integrality_ = kinds
+        h.passModel(lp)
+        model.state["highs"] = h
+    else:
+        n = model.n_parts
+        for r in range(n, n_rows):
+            lo, up = model.row_lower[r], model.row_upper[r]
+            h.changeRowBounds(
+                r,
+                lo if math.isfinite(lo) else -highspy.kHighsInf,
+                up if math.isfinite(up) else highspy.kHighsInf,
+            )
+        if model.integer and "x" in model.state:
+            start = highspy.HighsSolution()
+            start.col_value = list(model.state["x"])
+            h.setSolution(start)
+    h.setOptionValue("time_limit", float(params.time_limit_s))
+    h.setOptionValue("mip_rel_gap", float(params.gap_rel))
+    h.run()
+    ms = h.getModelStatus()
+    has_solution = h.getInfo().primal_solution_status == 2
+    if has_solution:
+        model.state["x"] = np.asarray(h.getSolution().col_value, float)
+    else:
+        model.state.pop("x", None)
+    st = highspy.HighsModelStatus
+    if ms == st.kOptimal:
+        return "Optimal", pulp.LpSolutionOptimal
+    if ms in (st.kInfeasible, st.kUnboundedOrInfeasible):
+        return "Infeasible", pulp.LpSolutionInfeasible
+    if ms == st.kUnbounded:
+        return "Unbounded", pulp.LpSolutionUnbounded
+    if has_solution:
+        return "Optimal", pulp.LpSolutionIntegerFeasible
+    return "Not Solved", pulp.LpSolutionNoSolutionFound
+
+
+def _run_cbc(model: _ArrayModel, params: SourcingParams) -> tuple[str, int]:
+    """Solve the array model with CBC through PuLP."""
+    built = model.state.get("pulp")
+    if built is None:
+        built = _to_pulp(model)
+        model.state["pulp"] = built
+    else:
+        n = model.n_parts
+        loose = np.asarray(abs(model.matrix).sum(axis=1)).reshape(-1) + 1.0
+        for r, name in enumerate(model.row_names):
+            lo, up = model.row_lower[n + r], model.row_upper[n + r]
+            rhs = up if not math.isfinite(lo) else lo
+            if not math.isfinite(rhs):  # no limit: a bound no plan can reach
+                rhs = math.copysign(loose[n + r], rhs)
+            built.problem.constraints[_safe_names([name])[0]].changeRHS(float(rhs))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        model.problem.solve(_solver(params))
-    return (
-        pulp.LpStatus[model.problem.status],
-        model.problem.sol_status,
-        time.perf_counter() - t0,
-    )
-
-
-def _chosen(model: SourcingModel, n: int) -> np.ndarray:
-    """Index into the flat options of each part's chosen option."""
-    values = np.fromiter(
-        (v.varValue if v.varValue is not None else 0.0 for v in model.variables),
+        built.problem.solve(_solver(params))
+    columns = built.variables + list(built.slack.values())
+    model.state["x"] = np.fromiter(
+        (v.varValue if v.varValue is not None else 0.0 for v in columns),
         float,
-        count=len(model.variables),
+        count=len(columns),
     )
-    order = np.lexsort((-values, model.options.part))
-    first = np.r_[True, model.options.part[order][1:] != model.options.part[order][:-1]]
+    return pulp.LpStatus[built.problem.status], built.problem.sol_status
+
+
+def _chosen(model: _ArrayModel, n: int) -> np.ndarray:
+    """Index into the model's options of each part's chosen option."""
+    x = model.state["x"][: model.n_options]
+    part = model.flat.part
+    order = np.lexsort((-x, part))
+    first = np.r_[True, part[order][1:] != part[order][:-1]]
     return order[first][:n]
 
 
@@ -1142,32 +1585,54 @@ def _money(value: float, params: SourcingParams) -> str:
 
 def _diagnose(
     flat: _FlatOptions,
+    keep: np.ndarray,
     options: SourcingOptions,
     capacity: np.ndarray,
     params: SourcingParams,
     status: str,
     solve_s: float,
 ) -> str:
-    """Explain in words why the plan has no solution: what binds and by how much."""
+    """Explain in words why the plan has no solution: what binds and by how much.
+
+    In turn: printer capacity alone (elastic hours); each fill floor against the
+    best fill rate its class can reach within capacity; the material budget
+    against the least material spend within capacity and the fill floors; the
+    investment budget against the least investment within all the other rows;
+    then all the limits together (elastic rows, least relative shortfall).
+    """
     cap_text = {
         pid: f"{capacity[j]:,.0f} h/year at {params.max_utilisation_frac:.0%} use"
         for j, pid in enumerate(options.printer_id)
     }
+    floors = params.min_fill_rate_by_criticality or {}
 
-    def shortfalls(budget: float | None) -> tuple[str, dict[str, float]] | None:
-        model = _make_model(
+    def solve(objective, use: frozenset[str], elastic: Sequence[str] = ()):
+        model = _arrays(
             flat,
+            keep,
             options,
             capacity,
-            budget,
-            objective="shortfall",
-            elastic_capacity=True,
+            params,
+            objective=objective,
+            use=use,
+            elastic=elastic,
         )
         st, _, _ = _run(model, params)
-        if st != "Optimal":
+        return model if st == "Optimal" and "x" in model.state else None
+
+    def chosen_sum(model: _ArrayModel, values: np.ndarray) -> float:
+        return float(values[keep][_chosen(model, options.n_parts)].sum())
+
+    def shortfalls(use: frozenset[str]) -> tuple[str, dict[str, float]] | None:
+        model = solve("shortfall", use | {"capacity"}, elastic=("capacity",))
+        if model is None:
             return None
-        short = {pid: float(v.varValue or 0.0) for pid, v in model.slack.items()}
-        short = {pid: h for pid, h in short.items() if h > 1e-6}
+        x = model.state["x"]
+        short = {
+            name.split("_", 1)[1]: float(x[c])
+            for name, c in model.slack_of.items()
+            if x[c] > 1e-6
+        }
         text = "; ".join(
             f"printer {pid} capacity is short by {h:,.0f} h/year "
             f"(it may use {cap_text[pid]})"
@@ -1175,28 +1640,91 @@ def _diagnose(
         )
         return text, short
 
-    alone = shortfalls(None)
+    alone = shortfalls(frozenset())
     if alone is not None and alone[1]:
         return (
             f"no plan fits the printers even without a budget: {alone[0]} "
             f"(some parts can only be printed)"
         )
+    failing = []
+    for code, floor in floors.items():
+        share = _class_weights(options, code)
+        if not np.any(share > 0):
+            continue
+        coef = -(share[flat.part] * flat.fill)[keep]
+        model = solve(coef, frozenset({"capacity"}))
+        if model is None:
+            continue
+        best = float(-coef @ model.state["x"][: model.n_options])
+        if best < floor - 1e-9:
+            failing.append(
+                f"the minimum fill rate {floor:.1%} of criticality {code} parts is "
+                f"out of reach: at most {best:.2%} within the printers' capacity "
+                f"(short by {100 * (floor - best):.2f} points)"
+            )
+    if failing:
+        return "; ".join(failing)
+    also = " and the fill floors" if floors else ""
+    if params.material_budget_per_year is not None:
+        model = solve("material", frozenset({"capacity", "fill"}))
+        limit = params.material_budget_per_year
+        if model is not None:
+            need = chosen_sum(model, flat.material)
+            if need > limit * (1 + 1e-9) + 1e-6:
+                return (
+                    f"material budget {_money(limit, params)}/yr is "
+                    f"{_money(need - limit, params)}/yr short of the least material "
+                    f"spend of any plan within the printers' capacity{also} "
+                    f"({_money(need, params)}/yr)"
+                )
     if params.budget is not None:
-        least = _make_model(flat, options, capacity, None, objective="investment")
-        st, _, _ = _run(least, params)
-        if st == "Optimal":
-            idx = _chosen(least, options.n_parts)
-            need = float(flat.investment[idx].sum())
+        model = solve("investment", frozenset({"capacity", "fill", "material"}))
+        if model is not None:
+            need = chosen_sum(model, flat.investment)
             if need > params.budget * (1 + 1e-9) + 1e-6:
                 message = (
                     f"investment budget {params.budget:,.0f} is "
                     f"{need - params.budget:,.0f} short of the cheapest feasible plan "
                     f"({need:,.0f})"
                 )
-                within = shortfalls(params.budget)
+                within = shortfalls(frozenset({"budget", "fill", "material"}))
                 if within is not None and within[1]:
                     message += f"; to stay within the budget instead, {within[0]}"
                 return message
+    kinds = [
+        kind
+        for kind, on in (
+            ("budget", params.budget is not None),
+            ("material", params.material_budget_per_year is not None),
+            ("fill", bool(floors)),
+        )
+        if on
+    ]
+    if kinds:
+        model = solve("shortfall", _ALL_ROWS, elastic=kinds)
+        if model is not None:
+            x = model.state["x"]
+            parts = []
+            for name, c in model.slack_of.items():
+                s = float(x[c])
+                if name == "budget" and s > 1e-6:
+                    parts.append(
+                        f"investment budget {params.budget:,.0f} short by {s:,.0f}"
+                    )
+                elif name == "material" and s > 1e-6:
+                    parts.append(
+                        f"material budget "
+                        f"{_money(params.material_budget_per_year, params)}/yr "
+                        f"short by {_money(s, params)}/yr"
+                    )
+                elif name.startswith("fill_") and s > 1e-9:
+                    code = name.split("_", 1)[1]
+                    parts.append(
+                        f"fill floor {floors[code]:.1%} of criticality {code} parts "
+                        f"short by {100 * s:.2f} points"
+                    )
+            if parts:
+                return "the limits cannot all hold together: " + "; ".join(parts)
     return (
         f"the solver stopped with status {status!r} after {solve_s:.1f} s without a "
         f"feasible plan (time_limit_s = {params.time_limit_s:g}); allow more time"
@@ -1227,12 +1755,16 @@ def _reasons(
     used: np.ndarray,
     capacity: np.ndarray,
     params: SourcingParams,
+    weekly_hours: np.ndarray | None = None,
 ) -> np.ndarray:
     """One sentence per part: chosen option against buying, and what forced it.
 
     A choice is "forced" when the part's cheapest option costs less than the
-    chosen one; the budget (capacity) is named when switching this part alone to
-    that option would break it.
+    chosen one; the investment budget, the material budget, a fill floor or a
+    printer's capacity is named when switching this part alone to that option
+    would break it. A printed part whose single print takes longer than its
+    printer's weekly hours [h/week] is allowed (the print runs over into the
+    next week) and the reason says so.
     """
     n = options.n_parts
     printers = options.printer_id
@@ -1267,6 +1799,25 @@ def _reasons(
         budget_forced = forced & (
             total_inv + extra_inv > params.budget * (1 + 1e-9) + 1e-6
         )
+    material_forced = np.zeros(n, bool)
+    if params.material_budget_per_year is not None:
+        total_mat = float(flat.material[t].sum())
+        extra_mat = flat.material[best] - flat.material[t]
+        material_forced = forced & (
+            total_mat + extra_mat > params.material_budget_per_year * (1 + 1e-9) + 1e-6
+        )
+    fill_forced = np.zeros(n, bool)
+    floor_of = np.full(n, np.nan)
+    crit = _part_weights(options)[0]
+    for code, floor in (params.min_fill_rate_by_criticality or {}).items():
+        share = _class_weights(options, code)
+        member = share > 0
+        if not member.any():
+            continue
+        reached = float(share @ flat.fill[t])
+        after = reached - share * (flat.fill[t] - flat.fill[best])
+        fill_forced |= forced & member & (after < floor - 1e-9)
+        floor_of[member] = floor
     jb = flat.printer[best]
     jb0 = np.maximum(jb, 0)
     freed = np.where(flat.printer[t] == jb, flat.hours[t], 0.0)
@@ -1288,12 +1839,34 @@ def _reasons(
         if not forced[i]:
             return ""
         by = [budget_text] if budget_forced[i] else []
+        if material_forced[i]:
+            limit = float(params.material_budget_per_year or 0.0)
+            by.append(f"the material budget {_money(limit, params)}/yr")
+        if fill_forced[i]:
+            by.append(f"the {crit[i]} fill floor {floor_of[i]:.1%}")
         if cap_forced[i]:
             by.append(f"printer {printers[jb[i]]} capacity")
-        who = " and ".join(by) if by else "the budget and capacity limits together"
+        who = " and ".join(by) if by else "the plan's limits together"
         return (
             f"; {who} ruled out {best_label[i]} "
             f"({_money(float(flat.cost[best[i]]), params)}/yr)"
+        )
+
+    overrun = np.zeros(n, bool)
+    jt = flat.printer[t]
+    t_print = np.zeros(n)
+    if len(printers) and weekly_hours is not None:
+        jt0 = np.maximum(jt, 0)
+        t_print = np.nan_to_num(options.print_time_h[np.arange(n), jt0])
+        overrun = (jt >= 0) & (t_print > weekly_hours[jt0])
+
+    def overrun_text(i: int) -> str:
+        if not overrun[i]:
+            return ""
+        pid = printers[jt[i]]
+        return (
+            f"; one print takes {t_print[i]:,.1f} h, more than {pid}'s "
+            f"{weekly_hours[jt[i]]:g} h/week, so it runs over into the next week"
         )
 
     def text(i: int) -> str:
@@ -1311,7 +1884,9 @@ def _reasons(
             )
         return f"{label[i]}: {money[i]}/yr (buy_stock not possible)"
 
-    return np.array([text(i) + forced_text(i) for i in range(n)], dtype=object)
+    return np.array(
+        [text(i) + forced_text(i) + overrun_text(i) for i in range(n)], dtype=object
+    )
 
 
 def solve_sourcing(
@@ -1320,8 +1895,13 @@ def solve_sourcing(
     """Pick one option per part at least expected annual cost (PuLP MILP).
 
     Constraints: exactly one option per part; each printer's yearly hours at most
-    ``hours_available_per_year x max_utilisation_frac``; total investment at most
-    ``params.budget`` when given.
+    ``hours_available_per_year x max_utilisation_frac`` (weekly hours enter
+    through the yearly ones; a print longer than a week's hours is allowed and
+    its reason says it runs over); total investment at most ``params.budget``,
+    printing material spend at most ``params.material_budget_per_year`` and the
+    demand-weighted expected fill rate of each criticality at least
+    ``params.min_fill_rate_by_criticality`` when given. HiGHS solves the arrays
+    directly (highspy); CBC goes through PuLP (:func:`build_sourcing_model`).
 
     Parameters
     ----------
@@ -1341,10 +1921,11 @@ def solve_sourcing(
     Raises
     ------
     InfeasibleError
-        If no plan meets the budget and printer capacity (the message says which
-        binds and by how much: the budget's shortfall against the least
-        investment any plan needs, or the hours a printer is short), or the solver
-        stops without a feasible plan.
+        If no plan meets the limits (the message says which binds and by how
+        much: the hours a printer is short, the fill floor a criticality cannot
+        reach and by how many points, the material budget's or the investment
+        budget's shortfall against the least any plan needs, or the shortfalls
+        of the limits together), or the solver stops without a feasible plan.
     PlannerError
         If a printer of ``options`` is missing from ``printers``.
 
@@ -1373,17 +1954,17 @@ def solve_sourcing(
     """
     n, m = options.n_parts, len(options.printer_id)
     capacity = _capacity_hours(options, printers, params)
+    weekly = _printer_hours(options, printers)[1]
     t0 = time.perf_counter()
-    flat = _flatten(options) if n else None
-    if flat is None:
+    if n == 0:
         return _empty_plan(options, capacity, params)
-    model = _make_model(flat, options, capacity, params.budget)
+    flat, model = _model_for(options, printers, params)
     build_s = time.perf_counter() - t0
     status, sol_status, solve_s = _run(model, params)
     if status != "Optimal":
         raise InfeasibleError(
             "no sourcing plan: "
-            + _diagnose(flat, options, capacity, params, status, solve_s),
+            + _diagnose(flat, model.keep, options, capacity, params, status, solve_s),
             status=status,
         )
     plan_status = "Optimal"
@@ -1396,7 +1977,7 @@ def solve_sourcing(
             ),
             stacklevel=2,
         )
-    chosen = _chosen(model, n)
+    chosen = model.keep[_chosen(model, n)]
     j = flat.printer[chosen]
     k = flat.mode[chosen]
     rows = np.arange(n)
@@ -1434,7 +2015,9 @@ def solve_sourcing(
         printer_hours=flat.hours[chosen],
         fill_rate=np.asarray(fill, float),
         print_lead_time_days=np.nan_to_num(np.asarray(lead, float)),
-        reason=_reasons(flat, chosen, options, used, capacity, params).astype(str),
+        reason=_reasons(flat, chosen, options, used, capacity, params, weekly).astype(
+            str
+        ),
         objective=float(cost.sum()),
         baseline_cost=float(np.nansum(options.cost[:, 0])),
         total_investment=float(investment.sum()),
@@ -1450,7 +2033,27 @@ def solve_sourcing(
         status=plan_status,
         solve_time_s=solve_s,
         build_time_s=build_s,
+        material_cost=flat.material[chosen],
+        expected_fill_rate=_weighted_fill(options, flat.fill[chosen]),
+        fill_rate_by_criticality=_fill_by_criticality(options, flat.fill[chosen]),
     )
+
+
+def _weighted_fill(options: SourcingOptions, fill: np.ndarray) -> float:
+    """Demand-weighted expected fill rate of all parts (equal weights if no demand)."""
+    w = _part_weights(options)[1]
+    if w.sum() <= 0:
+        w = np.ones_like(w)
+    return float(w @ fill / w.sum()) if w.shape[0] else float("nan")
+
+
+def _fill_by_criticality(options: SourcingOptions, fill: np.ndarray) -> dict:
+    """Demand-weighted expected fill rate of each criticality present."""
+    crit = _part_weights(options)[0]
+    return {
+        str(code): float(_class_weights(options, str(code)) @ fill)
+        for code in np.unique(crit[crit != ""])
+    }
 
 
 def _empty_plan(
@@ -1480,6 +2083,308 @@ def _empty_plan(
         status="Optimal",
         solve_time_s=0.0,
     )
+
+
+# ---------------------------------------------------------------------- trade-offs
+
+
+def solve_lp_relaxation(
+    options: SourcingOptions, printers: Sequence[Printer], params: SourcingParams
+) -> float:
+    """The LP relaxation's optimum: a lower bound on any plan's cost [currency/year].
+
+    The MILP of :func:`solve_sourcing` with the choice variables relaxed to
+    [0, 1]; the gap of a plan is ``(plan.objective - bound) / bound``.
+
+    Raises
+    ------
+    InfeasibleError
+        If even the relaxation has no solution.
+    PlannerError
+        If a printer of ``options`` is missing from ``printers``.
+    """
+    if options.n_parts == 0:
+        _capacity_hours(options, printers, params)
+        return 0.0
+    capacity = _capacity_hours(options, printers, params)
+    flat = _flatten(options)
+    keep = _undominated(flat, options.n_parts, len(options.printer_id))
+    model = _arrays(flat, keep, options, capacity, params, integer=False)
+    status, _, _ = _run(model, params)
+    if status != "Optimal":
+        raise InfeasibleError(
+            f"the LP relaxation of the sourcing model has no solution (status "
+            f"{status!r})",
+            status=status,
+        )
+    return float(model.flat.cost @ model.state["x"][: model.n_options])
+
+
+def _sweep_row(
+    options: SourcingOptions, flat: _FlatOptions, chosen: np.ndarray
+) -> dict[str, Any]:
+    """Totals of the plan that picks ``chosen`` (indices into ``flat``)."""
+    cost = float(flat.cost[chosen].sum())
+    return {
+        "objective": cost,
+        "investment": float(flat.investment[chosen].sum()),
+        "fill_rate": _weighted_fill(options, flat.fill[chosen]),
+        "n_printed": int(np.sum(flat.printer[chosen] >= 0)),
+        "material_cost_per_year": float(flat.material[chosen].sum()),
+        "savings": float(np.nansum(options.cost[:, 0])) - cost,
+    }
+
+
+_NO_PLAN = {
+    "objective": float("nan"),
+    "investment": float("nan"),
+    "fill_rate": float("nan"),
+    "n_printed": 0,
+    "material_cost_per_year": float("nan"),
+    "savings": float("nan"),
+}
+
+
+def sweep_budget(
+    options: SourcingOptions,
+    printers: Sequence[Printer],
+    params: SourcingParams,
+    budgets: Sequence[float | None],
+) -> list[dict[str, Any]]:
+    """The cost-availability frontier: the optimal plan at each investment budget.
+
+    The model is built once; each budget changes the right-hand side of its row
+    and, with HiGHS, re-solves from the previous plan (budgets are solved from
+    the smallest up, so that plan stays feasible).
+
+    Parameters
+    ----------
+    options, printers, params
+        As in :func:`solve_sourcing`; ``params.budget`` is ignored.
+    budgets
+        Investment budgets [currency]; ``None`` for no limit.
+
+    Returns
+    -------
+    list of dict
+        One row per budget, in the order given: ``budget``, ``status``
+        (``"Optimal"``, ``"Feasible"`` when the time limit stopped the solver, or
+        the solver's status when there is no plan), ``objective``
+        [currency/year], ``investment`` [currency], ``fill_rate`` (demand-weighted
+        expected fill rate) [0-1], ``n_printed``, ``material_cost_per_year``
+        [currency/year], ``savings`` against the all-buy baseline
+        [currency/year], ``solve_time_s`` [s] and ``explanation`` (why there is
+        no plan, as in :class:`InfeasibleError`; ``""`` where there is one).
+        Figures are ``nan`` where there is no plan.
+
+    Raises
+    ------
+    PlannerError
+        If a budget is negative or not finite, or a printer of ``options`` is
+        missing from ``printers``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from planner.printers import Printer
+    >>> p1 = Printer(printer_id="P1", build_x_mm=200, build_y_mm=200, build_z_mm=200,
+    ...              hourly_rate=1.0, hours_available_per_week=40, materials=("PETG",))
+    >>> cost = np.full((1, 4, 1), np.nan); cost[0, 1, 0] = 80.0
+    >>> opts = SourcingOptions.from_arrays(part_id=["A-1"], printer_id=["P1"],
+    ...     buy_cost=np.array([100.0]), buy_investment=np.array([300.0]),
+    ...     cost_by_printer=cost, printer_hours_by_printer=np.zeros((1, 4, 1)),
+    ...     investment_by_printer=np.full((1, 4, 1), 400.0),
+    ...     print_unit_cost=np.array([[5.0]]))
+    >>> rows = sweep_budget(opts, [p1], SourcingParams(), [100.0, 300.0, 500.0])
+    >>> [(r["status"], r["objective"]) for r in rows]
+    [('Infeasible', nan), ('Optimal', 100.0), ('Optimal', 80.0)]
+    """
+    values: list[float | None] = []
+    for b in budgets:
+        if b is None or (isinstance(b, float) and math.isinf(b) and b > 0):
+            values.append(None)
+            continue
+        if not (math.isfinite(float(b)) and float(b) >= 0):
+            raise PlannerError(
+                f"sweep_budget: budgets must be finite numbers >= 0 or None, got {b!r}"
+            )
+        values.append(float(b))
+    capacity = _capacity_hours(options, printers, params)
+    n = options.n_parts
+    rows: list[dict[str, Any]] = [{} for _ in values]
+    if n == 0:
+        return [
+            {"budget": b, "status": "Optimal", **_sweep_row(options, _EMPTY, _NONE)}
+            | {"solve_time_s": 0.0, "explanation": ""}
+            for b in values
+        ]
+    flat = _flatten(options)
+    keep = _undominated(flat, n, len(options.printer_id))
+    base = replace(params, budget=0.0)
+    model = _arrays(flat, keep, options, capacity, base)
+    row = n + model.row_names.index("budget")
+    order = sorted(
+        range(len(values)), key=lambda i: math.inf if values[i] is None else values[i]
+    )
+    for i in order:
+        b = values[i]
+        model.row_upper[row] = math.inf if b is None else b
+        status, sol_status, secs = _run(model, params)
+        head = {"budget": b}
+        if status == "Optimal":
+            chosen = keep[_chosen(model, n)]
+            feasible = sol_status == pulp.LpSolutionIntegerFeasible
+            rows[i] = {
+                **head,
+                "status": "Feasible" if feasible else "Optimal",
+                **_sweep_row(options, flat, chosen),
+                "solve_time_s": secs,
+                "explanation": "",
+            }
+        else:
+            model.state.pop("x", None)
+            why = _diagnose(
+                flat, keep, options, capacity, replace(params, budget=b), status, secs
+            )
+            rows[i] = {
+                **head,
+                "status": status,
+                **_NO_PLAN,
+                "solve_time_s": secs,
+                "explanation": why,
+            }
+    return rows
+
+
+_EMPTY = _FlatOptions(
+    part=np.zeros(0, np.int64),
+    mode=np.zeros(0, np.int64),
+    printer=np.zeros(0, np.int64),
+    cost=np.zeros(0),
+    hours=np.zeros(0),
+    investment=np.zeros(0),
+    fill=np.zeros(0),
+    material=np.zeros(0),
+)
+_NONE = np.zeros(0, np.int64)
+
+
+def with_printer_copies(
+    options: SourcingOptions,
+    printers: Sequence[Printer],
+    printer_id: str,
+    count: int,
+) -> tuple[SourcingOptions, list[Printer]]:
+    """The options and printers with ``count`` identical copies of one printer.
+
+    Copies after the first are named ``"<printer_id>#2"``, ``"#3"``, ...; ``count``
+    0 removes the printer. Each copy has the original's hours, so the options'
+    figures on it are the original's.
+
+    Raises
+    ------
+    PlannerError
+        If ``printer_id`` is not among the options' printers or ``count < 0``.
+    """
+    ids = list(options.printer_id)
+    if printer_id not in ids:
+        raise PlannerError(
+            f"with_printer_copies: printer_id must be one of {ids}, got {printer_id!r}"
+        )
+    if int(count) != count or count < 0:
+        raise PlannerError(f"with_printer_copies: count must be >= 0, got {count!r}")
+    by_id = {pr.printer_id: pr for pr in printers}
+    _printer_hours(options, printers)
+    j = ids.index(printer_id)
+    cols = [c for c in range(len(ids)) if c != j] + [j] * int(count)
+    new_ids = [ids[c] for c in cols if c != j] + [
+        printer_id if k == 0 else f"{printer_id}#{k + 1}" for k in range(int(count))
+    ]
+    new_printers = [
+        by_id[ids[c]] if c != j else replace(by_id[printer_id], printer_id=new_ids[pos])
+        for pos, c in enumerate(cols)
+    ]
+    pick = np.array(cols, np.int64)
+    mat3 = (
+        np.zeros_like(options.cost_by_printer)
+        if options.material_cost_by_printer is None
+        else options.material_cost_by_printer
+    )
+    out = SourcingOptions.from_arrays(
+        part_id=options.part_id,
+        printer_id=new_ids,
+        buy_cost=options.cost[:, 0],
+        buy_investment=options.investment[:, 0],
+        buy_base_stock_level=options.base_stock_level[:, 0],
+        buy_fill_rate=options.fill_rate[:, 0],
+        cost_by_printer=options.cost_by_printer[:, :, pick],
+        printer_hours_by_printer=options.printer_hours_by_printer[:, :, pick],
+        investment_by_printer=options.investment_by_printer[:, :, pick],
+        base_stock_level_by_printer=options.base_stock_level_by_printer[:, :, pick],
+        fill_rate_by_printer=options.fill_rate_by_printer[:, :, pick],
+        material_cost_by_printer=mat3[:, :, pick],
+        print_unit_cost=options.print_unit_cost[:, pick],
+        print_time_h=options.print_time_h[:, pick],
+        print_lead_time_days=options.print_lead_time_days[:, pick],
+        infeasible_reason=options.infeasible_reason,
+        criticality=options.criticality,
+        demand_per_year=options.demand_per_year,
+    )
+    return out, new_printers
+
+
+def sweep_printer_count(
+    options: SourcingOptions,
+    printers: Sequence[Printer],
+    params: SourcingParams,
+    printer_id: str,
+    counts: Sequence[int],
+) -> list[dict[str, Any]]:
+    """The optimal plan with 0, 1, 2, ... copies of one printer ("add a printer").
+
+    Returns
+    -------
+    list of dict
+        One row per count, in the order given: ``printer_id``, ``count`` and the
+        keys of :func:`sweep_budget` (``budget`` is ``params.budget``).
+
+    Raises
+    ------
+    PlannerError
+        If ``printer_id`` is not among the options' printers or a count is < 0.
+    """
+    rows = []
+    for count in counts:
+        opts, prs = with_printer_copies(options, printers, printer_id, count)
+        head = {"printer_id": printer_id, "count": int(count), "budget": params.budget}
+        try:
+            plan = solve_sourcing(opts, prs, params)
+        except InfeasibleError as err:
+            rows.append(
+                {
+                    **head,
+                    "status": err.status or "Infeasible",
+                    **_NO_PLAN,
+                    "solve_time_s": float("nan"),
+                    "explanation": str(err).removeprefix("no sourcing plan: "),
+                }
+            )
+            continue
+        rows.append(
+            {
+                **head,
+                "status": plan.status,
+                "objective": plan.objective,
+                "investment": plan.total_investment,
+                "fill_rate": plan.expected_fill_rate,
+                "n_printed": plan.n_printed,
+                "material_cost_per_year": plan.material_cost_per_year,
+                "savings": plan.savings,
+                "solve_time_s": plan.solve_time_s,
+                "explanation": "",
+            }
+        )
+    return rows
 
 
 # ------------------------------------------------------------------------ outputs

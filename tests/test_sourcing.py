@@ -31,9 +31,13 @@ from planner.sourcing import (
     build_options,
     build_sourcing_model,
     options_under_scenarios,
+    solve_lp_relaxation,
     solve_sourcing,
     sourcing_table,
     summary_dict,
+    sweep_budget,
+    sweep_printer_count,
+    with_printer_copies,
 )
 
 BUY, PS, POD, HY = (MODES.index(m) for m in Mode)
@@ -864,3 +868,386 @@ def test_empty_catalog_gives_empty_plan():
     assert plan.objective == 0.0
     assert len(plan.mode) == 0
     assert summary_dict(plan)["printers"][0]["used_hours"] == 0.0
+
+
+# ------------------------------------------- fill floors and the material budget
+
+
+def rich_options(rng: np.random.Generator, n: int) -> SourcingOptions:
+    """Random options as in random_options, with fill rates (printing fills
+    better or worse than buying), yearly material cost on printing options,
+    criticality V/E and demand weights."""
+    base = random_options(rng, n)
+    shape = base.cost_by_printer.shape
+    fill3 = rng.uniform(0.80, 0.999, shape)
+    mat3 = rng.uniform(5.0, 60.0, shape)
+    crit = rng.choice(["V", "E"], n)
+    crit[0] = "V"
+    return SourcingOptions.from_arrays(
+        part_id=base.part_id,
+        printer_id=base.printer_id,
+        buy_cost=base.cost[:, BUY],
+        buy_investment=base.investment[:, BUY],
+        buy_fill_rate=rng.uniform(0.80, 0.97, n),
+        cost_by_printer=base.cost_by_printer,
+        printer_hours_by_printer=base.printer_hours_by_printer,
+        investment_by_printer=base.investment_by_printer,
+        fill_rate_by_printer=fill3,
+        material_cost_by_printer=mat3,
+        print_unit_cost=base.print_unit_cost,
+        criticality=crit,
+        demand_per_year=rng.uniform(1.0, 20.0, n),
+    )
+
+
+def enumerate_rich(opts: SourcingOptions, cap: np.ndarray):
+    """Every combination of one option per part: cost, investment, capacity fit,
+    material spend and the demand-weighted fill rate of the V parts."""
+    per_part = []
+    for i in range(opts.n_parts):
+        rows = [(opts.cost[i, BUY], opts.investment[i, BUY], -1, 0.0)]
+        rows[0] += (opts.fill_rate[i, BUY], 0.0)
+        for k, j in itertools.product(range(1, 4), range(len(opts.printer_id))):
+            if np.isfinite(opts.cost_by_printer[i, k, j]):
+                rows.append(
+                    (
+                        opts.cost_by_printer[i, k, j],
+                        opts.investment_by_printer[i, k, j],
+                        j,
+                        opts.printer_hours_by_printer[i, k, j],
+                        opts.fill_rate_by_printer[i, k, j],
+                        opts.material_cost_by_printer[i, k, j],
+                    )
+                )
+        per_part.append(np.array(rows))
+    grids = np.indices([len(r) for r in per_part]).reshape(opts.n_parts, -1)
+    picked = [per_part[i][grids[i]] for i in range(opts.n_parts)]
+    cost = sum(p[:, 0] for p in picked)
+    inv = sum(p[:, 1] for p in picked)
+    fits = np.ones(grids.shape[1], bool)
+    for j in range(len(cap)):
+        used = sum(np.where(p[:, 2] == j, p[:, 3], 0.0) for p in picked)
+        fits &= used <= cap[j] + 1e-9
+    material = sum(p[:, 5] for p in picked)
+    w = np.where(opts.criticality == "V", opts.demand_per_year, 0.0)
+    fill_v = sum(w[i] * picked[i][:, 4] for i in range(opts.n_parts)) / w.sum()
+    return cost, inv, fits, material, fill_v
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_milp_with_fill_floor_and_material_budget_equals_brute_force(solver, rng):
+    """On random cases of 3-8 parts, with a V fill floor and a material budget set
+    between what the capacity-only optimum reaches and the best reachable (so
+    both bind), the MILP optimum equals brute force over all combinations."""
+    n_fill, n_mat = 0, 0
+    for case in range(10):
+        n = 3 + case % 6
+        opts = rich_options(rng, n)
+        cap = CAP_2 * rng.uniform(0.3, 0.6)
+        printers = [
+            printer("P1", hours=10.0 * cap[0] / CAP_2[0]),
+            printer("P2", hours=20.0 * cap[1] / CAP_2[1]),
+        ]
+        cost, _, fits, material, fill_v = enumerate_rich(opts, cap)
+        free = np.flatnonzero(fits)[np.argmin(cost[fits])]
+        floor = float(
+            fill_v[free] + rng.uniform(0.3, 0.8) * (fill_v[fits].max() - fill_v[free])
+        )
+        ok = fits & (fill_v >= floor - 1e-9)
+        at_floor = np.flatnonzero(ok)[np.argmin(cost[ok])]
+        least = material[ok].min()
+        mat_budget = float(least + rng.uniform(0.2, 0.8) * (material[at_floor] - least))
+        ok2 = ok & (material <= mat_budget + 1e-9)
+        best = cost[ok2].min()
+        params = SourcingParams(
+            solver=solver,
+            gap_rel=0.0,
+            min_fill_rate_by_criticality={"V": floor},
+            material_budget_per_year=mat_budget,
+        )
+        plan = solve_sourcing(opts, printers, params)
+        assert plan.objective == pytest.approx(best, rel=1e-9, abs=1e-4)
+        assert plan.material_cost_per_year <= mat_budget + 1e-6
+        assert plan.fill_rate_by_criticality["V"] >= floor - 1e-7
+        n_fill += cost[ok].min() > cost[fits].min() + 1e-6
+        n_mat += best > cost[ok].min() + 1e-6
+    assert n_fill >= 5  # the fill floor really cuts off the optimum
+    assert n_mat >= 5  # and so does the material budget
+
+
+def one_part_options(*, buy_fill=0.9, print_fill=0.95, material=30.0, buy=True):
+    """One V part: buy (fill ``buy_fill``) or print_stock on P1 (``print_fill``,
+    ``material`` per year of printing material)."""
+    cost = np.full((1, 4, 1), np.nan)
+    cost[0, PS, 0] = 80.0
+    return SourcingOptions.from_arrays(
+        part_id=["V-1"],
+        printer_id=["P1"],
+        buy_cost=np.array([100.0 if buy else np.nan]),
+        buy_investment=np.array([300.0 if buy else np.nan]),
+        buy_fill_rate=np.array([buy_fill]),
+        cost_by_printer=cost,
+        printer_hours_by_printer=np.full((1, 4, 1), 10.0),
+        investment_by_printer=np.full((1, 4, 1), 500.0),
+        fill_rate_by_printer=np.full((1, 4, 1), print_fill),
+        material_cost_by_printer=np.full((1, 4, 1), material),
+        print_unit_cost=np.ones((1, 1)),
+        criticality=["V"],
+        demand_per_year=np.array([4.0]),
+    )
+
+
+def test_unreachable_fill_floor_names_the_class_and_the_gap():
+    """A V floor of 99 % when the best option fills 95 %: the message names the
+    class, the best reachable rate and the 4-point gap."""
+    params = SourcingParams(min_fill_rate_by_criticality={"v": 0.99})
+    with pytest.raises(InfeasibleError) as err:
+        solve_sourcing(one_part_options(), [printer("P1")], params)
+    assert (
+        "the minimum fill rate 99.0% of criticality V parts is out of reach: at most "
+        "95.00% within the printers' capacity (short by 4.00 points)"
+    ) in str(err.value)
+
+
+def test_material_budget_shortfall_is_named():
+    """A part that can only be printed needs €30/yr of material: a €10/yr budget
+    is €20/yr short; a fill floor that forces printing says so too."""
+    with pytest.raises(InfeasibleError) as err:
+        solve_sourcing(
+            one_part_options(buy=False),
+            [printer("P1")],
+            SourcingParams(material_budget_per_year=10.0),
+        )
+    assert (
+        "material budget €10/yr is €20/yr short of the least material spend of any "
+        "plan within the printers' capacity (€30/yr)"
+    ) in str(err.value)
+    params = SourcingParams(
+        material_budget_per_year=10.0, min_fill_rate_by_criticality={"V": 0.93}
+    )
+    with pytest.raises(InfeasibleError, match="capacity and the fill floors"):
+        solve_sourcing(one_part_options(), [printer("P1")], params)
+
+
+def test_budget_with_fill_floor_counts_the_forced_investment():
+    """When the V floor forces printing (investment 500), a budget of 400 is
+    100 short of the cheapest plan meeting the floor."""
+    params = SourcingParams(budget=400.0, min_fill_rate_by_criticality={"V": 0.93})
+    with pytest.raises(InfeasibleError, match=r"budget 400 is 100 short .* \(500\)"):
+        solve_sourcing(one_part_options(print_fill=0.95), [printer("P1")], params)
+
+
+def test_reason_names_the_fill_floor_that_forced_a_choice():
+    """Printing is cheaper but fills worse; the V floor keeps the part bought and
+    its reason names the floor."""
+    opts = one_part_options(buy_fill=0.97, print_fill=0.9)
+    plan = solve_sourcing(
+        opts, [printer("P1")], SourcingParams(min_fill_rate_by_criticality={"V": 0.95})
+    )
+    assert list(plan.mode) == ["buy_stock"]
+    assert "the V fill floor 95.0% ruled out print_stock on P1" in plan.reason[0]
+    assert plan.expected_fill_rate == pytest.approx(0.97)
+    assert plan.fill_rate_by_criticality == {"V": pytest.approx(0.97)}
+
+
+def test_print_longer_than_a_week_is_allowed_and_explained():
+    """A 50 h print on a printer with 40 h/week may still be chosen; its reason
+    says the print runs over into the next week."""
+    base = one_part_options()
+    opts = SourcingOptions.from_arrays(
+        part_id=base.part_id,
+        printer_id=base.printer_id,
+        buy_cost=base.cost[:, BUY],
+        buy_investment=base.investment[:, BUY],
+        cost_by_printer=base.cost_by_printer,
+        printer_hours_by_printer=base.printer_hours_by_printer,
+        investment_by_printer=base.investment_by_printer,
+        print_unit_cost=base.print_unit_cost,
+        print_time_h=np.array([[50.0]]),
+    )
+    plan = solve_sourcing(opts, [printer("P1", hours=40.0)], SourcingParams())
+    assert plan.mode[0] == "print_stock"
+    assert plan.reason[0].endswith(
+        "; one print takes 50.0 h, more than P1's 40 h/week, so it runs over into "
+        "the next week"
+    )
+
+
+def test_material_cost_is_printed_units_times_estimate_material():
+    """Options' material cost = printed units per year x the estimate's material
+    cost: lambda / r for print_stock and print_on_demand, the outage share of it
+    for hybrid, 0 for buying."""
+    opts = hand_case(2.0, 20.0)
+    lam_p = 12.0 / 0.5
+    assert opts.material_cost[0, BUY] == 0.0
+    assert opts.material_cost[0, PS] == pytest.approx(lam_p * 0.5)
+    assert opts.material_cost[0, POD] == pytest.approx(lam_p * 0.5)
+    share = opts.printer_hours[0, HY] / opts.printer_hours[0, PS]
+    assert opts.material_cost[0, HY] == pytest.approx(share * lam_p * 0.5)
+    assert opts.criticality.tolist() == ["E"]
+    assert opts.demand_per_year.tolist() == [12.0]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"min_fill_rate_by_criticality": {"X": 0.9}}, "keys must be one of"),
+        ({"min_fill_rate_by_criticality": {"V": 1.2}}, r"\['V'\] must be in \[0, 1\]"),
+        ({"min_fill_rate_by_criticality": [0.9]}, "must be a mapping"),
+        ({"material_budget_per_year": -1.0}, "material_budget_per_year must be"),
+        ({"material_budget_per_year": math.inf}, "material_budget_per_year must be"),
+    ],
+)
+def test_bad_new_params_raise(kwargs, match):
+    """Fill floors outside [0, 1] or for unknown classes, and negative or
+    infinite material budgets, are refused with the field named."""
+    with pytest.raises(PlannerError, match=match):
+        SourcingParams(**kwargs)
+
+
+def test_lp_relaxation_bounds_the_milp(rng):
+    """The LP relaxation is a lower bound on the MILP optimum (brute force)."""
+    opts = rich_options(rng, 6)
+    cap = CAP_2 * 0.3
+    printers = [printer("P1", hours=3.0), printer("P2", hours=6.0)]
+    cost, _, fits, _, _ = enumerate_rich(opts, cap)
+    for solver in ("highs", "cbc"):
+        bound = solve_lp_relaxation(opts, printers, SourcingParams(solver=solver))
+        assert bound <= cost[fits].min() + 1e-6
+        assert bound >= cost.min() - 1e-6
+
+
+# ------------------------------------------------------ structure of the optimum
+
+
+def grouped_catalog(rng, groups, printer_hours=40.0):
+    """Parts in groups of alike parts (values jittered by up to +-30 %), each
+    printable on P1: options, printer and the parts' group tags."""
+    parts, est, lam, tags = [], {}, [], []
+    for tag, k, g in groups:
+        for i in range(k):
+            f = np.exp(rng.uniform(-0.3, 0.3, 4))
+            pid = f"{tag}-{i}"
+            parts.append(
+                part(
+                    pid,
+                    unit_cost=g["unit"] * f[0],
+                    lead_time_days=g["lead"],
+                    criticality=Criticality(g.get("crit", "E")),
+                    downtime_cost_per_day=g.get("down", g["unit"]) * f[1],
+                    am_qualification_cost=100.0,
+                    post_process_hours=0.3,
+                )
+            )
+            est[(pid, "P1")] = Estimate(
+                print_time_s=g["print_h"] * f[2] * 3600.0,
+                total_cost=g["print_cost"] * f[3],
+            )
+            lam.append(g["lam"] * f[0])
+            tags.append(tag)
+    pr = [printer("P1", hours=printer_hours)]
+    opts = build_options(parts, demand_of(lam), est, pr, SourcingParams())
+    return opts, pr, np.array(tags)
+
+
+SLOW = {"lam": 0.5, "lead": 120.0, "unit": 400.0, "print_h": 3.0, "print_cost": 8.0}
+FAST = {"lam": 30.0, "lead": 7.0, "unit": 20.0, "print_h": 10.0, "print_cost": 40.0}
+
+
+def test_slow_long_lead_cheap_prints_are_printed_on_a_lightly_loaded_printer(rng):
+    """Slow movers with long OEM lead times that are cheap to print go to
+    printing, fast cheap-to-buy parts are bought; the printer runs under 10 % of
+    its hours yet the plan saves over 20 % of the all-buy cost (Song & Zhang,
+    Westerweel et al.: printers in good plans are lightly loaded)."""
+    opts, pr, tags = grouped_catalog(rng, [("SLOW", 20, SLOW), ("FAST", 20, FAST)])
+    plan = solve_sourcing(opts, pr, SourcingParams())
+    printed = plan.mode != "buy_stock"
+    assert printed[tags == "SLOW"].mean() >= 0.9
+    assert printed[tags == "FAST"].mean() <= 0.1
+    used = plan.printer_usage[0]["used_hours"]
+    assert used / pr[0].hours_available_per_year < 0.1
+    assert plan.savings > 0.2 * plan.baseline_cost
+
+
+@pytest.mark.parametrize("print_h", [2.0, 60.0])
+def test_critical_parts_lean_to_stock_when_printing_is_slow(rng, print_h):
+    """Vital parts (high downtime cost) are printed when a print is quick, but
+    bought and stocked when the print lead time is long (about 60-90 days on a
+    20 h/week printer against a 21-day OEM lead time)."""
+    vital = {"lam": 2.0, "lead": 21.0, "unit": 150.0, "print_h": print_h,
+             "print_cost": 10.0, "crit": "V", "down": 3000.0}  # fmt: skip
+    opts, pr, _ = grouped_catalog(rng, [("V", 15, vital)], printer_hours=20.0)
+    plan = solve_sourcing(opts, pr, SourcingParams())
+    bought = (plan.mode == "buy_stock").mean()
+    if print_h < 10:
+        assert bought <= 0.1
+    else:
+        assert np.nanmin(opts.print_lead_time_days) > 21.0 * 2
+        assert bought >= 0.8
+        assert np.all(plan.base_stock_level > 0)
+
+
+# ---------------------------------------------------------------- trade-offs
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_budget_sweep_is_monotone_and_matches_single_solves(solver, rng):
+    """More budget never costs more; each point equals solve_sourcing at that
+    budget; a budget below the least investment is a row with status and the
+    binding constraint, not an exception; rows keep the order given."""
+    opts, pr, _ = grouped_catalog(rng, [("SLOW", 8, SLOW), ("FAST", 8, FAST)])
+    params = SourcingParams(solver=solver, gap_rel=0.0)
+    least = solve_sourcing(opts, pr, params).total_investment
+    top = float(np.nansum(opts.investment[:, BUY]))
+    budgets = [top, None, *np.linspace(0.2 * least, top, 7).tolist()]
+    rows = sweep_budget(opts, pr, params, budgets)
+    assert [r["budget"] for r in rows] == budgets
+    first = rows[2]
+    assert first["status"] == "Infeasible"
+    assert "investment budget" in first["explanation"]
+    assert math.isnan(first["objective"])
+    feasible = [r for r in rows[2:] if r["status"] == "Optimal"]
+    assert len(feasible) >= 4
+    objectives = [r["objective"] for r in feasible]
+    assert all(b <= a + 1e-6 for a, b in itertools.pairwise(objectives))
+    for r in feasible[:3]:
+        plan = solve_sourcing(opts, pr, replace_budget(params, r["budget"]))
+        assert r["objective"] == pytest.approx(plan.objective, rel=1e-9)
+        assert r["investment"] <= r["budget"] + 1e-6
+        assert r["n_printed"] == plan.n_printed
+        assert r["fill_rate"] == pytest.approx(plan.expected_fill_rate)
+    assert rows[1]["objective"] == pytest.approx(
+        solve_sourcing(opts, pr, params).objective
+    )
+    with pytest.raises(PlannerError, match="budgets must be finite"):
+        sweep_budget(opts, pr, params, [-1.0])
+
+
+def replace_budget(params: SourcingParams, budget: float) -> SourcingParams:
+    """The same settings with another investment budget."""
+    from dataclasses import replace
+
+    return replace(params, budget=budget)
+
+
+def test_printer_count_sweep_never_costs_more(rng):
+    """Adding copies of a loaded printer never raises the optimum; 0 copies
+    means buying everything (no other printer); copies are named P1#2, ..."""
+    heavy = dict(SLOW, print_h=40.0)
+    opts, pr, _ = grouped_catalog(rng, [("SLOW", 12, heavy)], printer_hours=10.0)
+    rows = sweep_printer_count(opts, pr, SourcingParams(), "P1", [0, 1, 2, 4])
+    objectives = [r["objective"] for r in rows]
+    assert all(b <= a + 1e-6 for a, b in itertools.pairwise(objectives))
+    assert rows[0]["n_printed"] == 0
+    assert rows[0]["objective"] == pytest.approx(np.nansum(opts.cost[:, BUY]))
+    assert rows[-1]["n_printed"] > rows[1]["n_printed"]
+    more, printers = with_printer_copies(opts, pr, "P1", 3)
+    assert more.printer_id == ("P1", "P1#2", "P1#3")
+    assert [p.printer_id for p in printers] == ["P1", "P1#2", "P1#3"]
+    assert np.array_equal(
+        more.cost_by_printer[:, :, 2], opts.cost_by_printer[:, :, 0], equal_nan=True
+    )
+    with pytest.raises(PlannerError, match="printer_id must be one of"):
+        with_printer_copies(opts, pr, "P9", 1)
+    with pytest.raises(PlannerError, match="count must be >= 0"):
+        with_printer_copies(opts, pr, "P1", -1)
