@@ -339,7 +339,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
     _report_bad_rows(catalog)
     printers, materials = _load_printers(args.printers)
     scenarios = _load_scenarios(args.scenario)
-    params = SourcingParams(budget=args.budget)
+    params = SourcingParams(
+        budget=args.budget,
+        min_fill_rate_by_criticality=_min_fill_rates(args.min_fill_rate),
+        material_budget_per_year=args.material_budget,
+    )
     with stdout_to_stderr():
         result = run_plan(
             catalog, printers, materials, scenarios=scenarios, params=params
@@ -347,6 +351,17 @@ def cmd_plan(args: argparse.Namespace) -> int:
     for note in result.estimates.warnings + tuple(result.queue.warnings):
         print(f"warning: {note}", file=sys.stderr)
     written = write_plan_outputs(Path(args.out), result)
+    if args.sweep:
+        import pandas as pd
+
+        from planner.export import atomic_write_text
+        from planner.plan import budget_sweep
+
+        with stdout_to_stderr():
+            rows = budget_sweep(result, n_points=args.sweep)
+        sweep_path = Path(args.out) / "budget_sweep.csv"
+        atomic_write_text(sweep_path, pd.DataFrame(rows).to_csv(index=False))
+        written.append(sweep_path)
     summary = result.sourcing
     print(
         f"planned {len(catalog.parts)} parts: objective {summary.objective:,.0f}/yr "
@@ -399,6 +414,26 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     payload = outputs[0] if len(outputs) == 1 else outputs
     sys.stdout.write(json.dumps(payload, indent=2, default=_json_default) + "\n")
     return EXIT_OK
+
+
+def _min_fill_rates(items: Sequence[str] | None) -> dict[str, float] | None:
+    """``V=0.99`` style arguments as {criticality: minimum fill rate}."""
+    if not items:
+        return None
+    out: dict[str, float] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        try:
+            rate = float(value)
+        except ValueError:
+            rate = float("nan")
+        if not sep or key.strip().upper() not in {"V", "E", "D"} or not 0 <= rate <= 1:
+            raise PlannerError(
+                f"--min-fill-rate expects CRITICALITY=RATE with V, E or D and a rate "
+                f"in [0, 1], e.g. V=0.99; got {item!r}"
+            )
+        out[key.strip().upper()] = rate
+    return out
 
 
 def _read_saved_sourcing(plan_dir: Path) -> dict[str, tuple[str, str]]:
@@ -489,6 +524,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--printers", default=None, help="printers.csv")
     p.add_argument("--scenario", action="append", default=None, help="scenario file")
     p.add_argument("--budget", type=float, default=None, help="investment budget")
+    p.add_argument(
+        "--min-fill-rate",
+        action="append",
+        default=None,
+        metavar="CRIT=RATE",
+        help="minimum demand-weighted fill rate of a criticality class, e.g. V=0.99",
+    )
+    p.add_argument(
+        "--material-budget",
+        type=float,
+        default=None,
+        help="most printing material spend per year",
+    )
+    p.add_argument(
+        "--sweep",
+        type=int,
+        default=None,
+        metavar="N",
+        help="also write budget_sweep.csv: the optimum at N budgets (cost vs fill rate)",
+    )
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=cmd_plan)
 

@@ -45,6 +45,7 @@ from planner.sourcing import (
     SourcingPlan,
     build_options,
     solve_sourcing,
+    sweep_budget,
 )
 
 
@@ -664,6 +665,27 @@ def run_plan(
         params=params,
         timings_s=timings,
     )
+
+
+def budget_sweep(result: PlanResult, *, n_points: int = 12) -> list[dict]:
+    """The cost-availability frontier of the plan: the optimum at a range of budgets.
+
+    Budgets run from the least investment any plan needs (each part's cheapest
+    feasible option in stock value, printer hours ignored) to the unconstrained
+    plan's investment, plus no budget; a budget that capacity makes too small
+    comes back with its explanation instead of figures.
+    """
+    if n_points < 2:
+        raise PlannerError(f"n_points must be >= 2, got {n_points}")
+    options = result.options
+    feasible = np.isfinite(options.cost)
+    least = float(np.nansum(np.min(np.where(feasible, options.investment, np.inf), 1)))
+    invest = float(result.sourcing.total_investment)
+    budgets: list[float | None] = [
+        *np.ceil(np.linspace(least, max(invest, least), n_points)).tolist(),
+        None,
+    ]
+    return sweep_budget(result.options, result.printers, result.params, budgets)
 
 
 def _next_morning() -> datetime:

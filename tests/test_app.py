@@ -146,6 +146,10 @@ def test_sourcing_page_shows_objective() -> None:
     baseline = float(_metric(at, "All-buy baseline").replace(",", ""))
     assert 0 < objective <= baseline + 1e-6
     assert len(at.dataframe[0].value) >= 60
+    sweep = next(d.value for d in at.dataframe if "n_printed" in d.value.columns)
+    feasible = sweep.dropna(subset=["objective"])
+    assert len(feasible) >= 2
+    assert feasible["objective"].is_monotonic_decreasing  # more budget never costs more
     options = next(d.value for d in at.dataframe if "chosen" in d.value.columns)
     assert list(options["mode"]) == [
         "buy_stock",

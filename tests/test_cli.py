@@ -426,3 +426,21 @@ def test_plan_writes_the_print_estimates(demo_plan: Path) -> None:
     sourcing = {r["part_id"]: r for r in read_csv(demo_plan / "sourcing.csv")[1]}
     for r in rows:  # every estimate belongs to a printable part of the plan
         assert r["part_id"] in sourcing
+
+
+def test_plan_sweep_and_fill_floor(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """--sweep writes the budget frontier; a bad --min-fill-rate is a clear error."""
+    out = tmp_path / "out"
+    args = ["plan", "--sweep", "4", "--min-fill-rate", "V=0.99", "--out", str(out)]
+    assert main(args) == EXIT_OK
+    _, rows = read_csv(out / "budget_sweep.csv")
+    assert len(rows) == 5  # four budgets and no budget
+    costs = [float(r["objective"]) for r in rows if r["status"] == "Optimal"]
+    assert costs == sorted(costs, reverse=True)  # more budget never costs more
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert costs[-1] == pytest.approx(summary["objective"])
+    capfd.readouterr()
+    assert main(["plan", "--min-fill-rate", "X=2", "--out", str(out)]) == EXIT_INVALID
+    assert "--min-fill-rate" in capfd.readouterr().err

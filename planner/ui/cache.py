@@ -31,6 +31,7 @@ from planner.plan import (
     EstimateResult,
     PlanResult,
     budget_allocation,
+    budget_sweep,
     compute_policy,
     estimate_parts,
     estimate_rows,
@@ -582,6 +583,14 @@ def usage_frame(result: PlanResult) -> pd.DataFrame:
 def sourcing_frame(result: PlanResult) -> pd.DataFrame:
     """sourcing.csv: mode, printer, reason and every mode's figures."""
     return export.sourcing_frame(sourcing_table(result.sourcing, result.options))
+
+
+@st.cache_data(show_spinner=False, max_entries=8, hash_funcs=_HASH)
+def sweep_frame(request: PlanRequest) -> pd.DataFrame:
+    """The optimum at a range of budgets (core: planner.plan.budget_sweep)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PlannerWarning)
+        return pd.DataFrame(budget_sweep(get_plan(request), n_points=12))
 
 
 def option_frame(table: pd.DataFrame, part_id: str) -> pd.DataFrame:

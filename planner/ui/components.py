@@ -294,6 +294,40 @@ def policy_chart(frame: pd.DataFrame) -> alt.Chart:
     )
 
 
+def sweep_chart(frame: pd.DataFrame) -> alt.LayerChart:
+    """Expected annual cost and fill rate of the optimal plan against its budget."""
+    data = frame.dropna(subset=["objective"])
+    base = alt.Chart(data).encode(
+        x=alt.X("investment:Q", title="stock investment", scale=alt.Scale(zero=False)),
+        tooltip=[
+            alt.Tooltip("budget:Q", format=",.0f"),
+            alt.Tooltip("objective:Q", format=",.0f"),
+            alt.Tooltip("fill_rate:Q", format=".4f"),
+            "n_printed:Q",
+        ],
+    )
+    cost = base.mark_line(point=True, color="#c23b22").encode(
+        y=alt.Y(
+            "objective:Q",
+            title="expected annual cost",
+            axis=alt.Axis(titleColor="#c23b22"),
+        )
+    )
+    fill = base.mark_line(point=True, color="#1f6fb2").encode(
+        y=alt.Y(
+            "fill_rate:Q",
+            title="expected fill rate",
+            scale=alt.Scale(zero=False),
+            axis=alt.Axis(titleColor="#1f6fb2"),
+        )
+    )
+    return (
+        alt.layer(cost, fill)
+        .resolve_scale(y="independent")
+        .properties(height=300, title="Cost and availability against the budget")
+    )
+
+
 def option_chart(frame: pd.DataFrame, *, part_id: str) -> alt.Chart:
     """Expected annual cost of each sourcing option of one part; the chosen one dark."""
     feasible = frame.dropna(subset=["annual_cost"])

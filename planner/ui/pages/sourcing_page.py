@@ -96,6 +96,16 @@ st.dataframe(
         if c.startswith(("cost_", "investment_", "printer_hours_"))
     },
 )
+st.subheader("Trade-off: what the budget buys")
+st.caption(
+    "The optimal plan at 12 budgets, from the least stock any plan needs to the "
+    "unconstrained plan (also `python -m planner plan --sweep 12`)."
+)
+sweep = cache.sweep_frame(request)
+ui.show_chart(ui.sweep_chart(sweep))
+with st.expander("Budget sweep table"):
+    st.dataframe(sweep, hide_index=True)
+
 st.subheader("Why this option? One part, every option side by side")
 part_choice = st.selectbox(
     "Part",
