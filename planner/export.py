@@ -13,11 +13,13 @@ The print package (``print_package.zip``) is what the print lab imports:
   ``layer_count``); :func:`queue_from_json` reads it back to the same queue;
 - ``queue.csv``: its mirror, the columns of :data:`QUEUE_COLUMNS`;
 - ``models/<part_id>.stl``: the part's STL, byte for byte;
-- ``plates/<plate_id>.3mf``: one 3MF per plate; its object and every build item
+- ``plates/<plate_id>.3mf``: one 3MF per plate with one mesh object per part on
+  it (a plate may hold several jobs' parts); each object and every build item
   (one per copy) carry the part number;
 - ``moonraker_job_queue.json``: ``{"filenames": [...]}``, the body of Moonraker's
   ``POST /server/job_queue/job``: every plate once per print run (each plate is
-  printed once; its copies are on it), in queue order. The names are the G-code
+  printed once; its copies and the other jobs sharing it are on it), in queue
+  order. The names are the G-code
   files the lab's slicer makes from the plates, ``<plate_id>.gcode``; Moonraker
   prints G-code, not 3MF. ``moonraker_job_queue/<printer_id>.json`` holds the
   same body per printer, since each Moonraker instance drives one printer;
@@ -49,7 +51,7 @@ import pandas as pd
 
 from planner.catalog import Part
 from planner.errors import GeometryError, PlannerError
-from planner.print_queue import JobKind, PrintJob, PrintQueue, plate_layout
+from planner.print_queue import JobKind, PrintJob, PrintQueue, pack_plate
 from planner.printers import Printer
 
 #: policy.csv: the DESIGN columns first, then any others in first-seen order.
@@ -129,6 +131,8 @@ PART_COLUMNS: tuple[str, ...] = (
     "installed_quantity",
     "mtbf_hours",
     "operating_hours_per_year",
+    "current_reorder_point",
+    "lot_size",
 )
 #: Keys summary.json must hold (DESIGN).
 SUMMARY_KEYS: tuple[str, ...] = (
@@ -672,55 +676,69 @@ def indexed_mesh(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def plate_3mf_bytes(
-    vectors: np.ndarray,
+    vectors: np.ndarray | Sequence[np.ndarray],
     *,
-    part_id: str,
-    n_copies: int,
+    part_id: str | Sequence[str],
+    n_copies: int | Sequence[int],
     printer: Printer,
     name: str = "",
 ) -> bytes:
-    """One build plate as a 3MF file: ``n_copies`` of one part on ``printer``.
+    """One build plate as a 3MF file: copies of one or several parts on ``printer``.
 
-    The mesh is moved so that its bounding box starts at the origin (on z = 0),
-    turned 90° about Z when that fits more copies (as
-    :func:`~planner.print_queue.plate_layout` decides), and placed once per copy
-    with a translation. The mesh object and every build item carry ``part_id``
-    as their 3MF part number.
+    Pass one mesh, part id and copy count, or sequences of them (one per job on
+    the plate). Each mesh is moved so that its bounding box starts at the origin
+    (on z = 0); the copies are placed by
+    :func:`~planner.print_queue.pack_plate` (a grid for one part, rectpack
+    blocks for several), turned 90° about Z where it says so, each with a
+    translation. Every mesh object and every build item carry their part id as
+    the 3MF part number.
 
     Raises
     ------
     PlannerError
         When the copies do not fit the printer's build volume.
     """
-    v = np.asarray(vectors, dtype=np.float64)
-    v = v - v.reshape(-1, 3).min(axis=0)
-    size = v.reshape(-1, 3).max(axis=0)
-    if size[2] > printer.build_z_mm:
-        raise PlannerError(
-            f"plate {name}: part {part_id} height {size[2]:g} mm must be <= "
-            f"printer {printer.printer_id} build_z_mm {printer.build_z_mm:g}"
-        )
-    offsets, rotated = plate_layout(
-        float(size[0]), float(size[1]), printer.build_x_mm, printer.build_y_mm, n_copies
+    if isinstance(part_id, str):
+        meshes, ids, counts = [vectors], [part_id], [int(n_copies)]
+    else:
+        meshes, ids = list(vectors), list(part_id)
+        counts = [int(c) for c in n_copies]
+    placed = []
+    for v, pid in zip(meshes, ids, strict=True):
+        v = np.asarray(v, dtype=np.float64)
+        v = v - v.reshape(-1, 3).min(axis=0)
+        size = v.reshape(-1, 3).max(axis=0)
+        if size[2] > printer.build_z_mm:
+            raise PlannerError(
+                f"plate {name}: part {pid} height {size[2]:g} mm must be <= "
+                f"printer {printer.printer_id} build_z_mm {printer.build_z_mm:g}"
+            )
+        placed.append((v, size))
+    sizes = np.array([size[:2] for _, size in placed], dtype=float)
+    offsets, turned = pack_plate(
+        sizes, np.array(counts), printer.build_x_mm, printer.build_y_mm
     )
-    if rotated:
-        v = np.stack((size[1] - v[..., 1], v[..., 0], v[..., 2]), axis=-1)
-    positions, triangles = indexed_mesh(v)
     wrapper = lib3mf.get_wrapper()
     model = wrapper.CreateModel()
-    mesh_object = model.AddMeshObject()
-    mesh_object.SetName(part_id)
-    mesh_object.SetPartNumber(part_id)
-    mesh_object.SetGeometry(
-        (lib3mf.Position * len(positions)).from_buffer_copy(positions.tobytes()),
-        (lib3mf.Triangle * len(triangles)).from_buffer_copy(triangles.tobytes()),
-    )
-    for x_mm, y_mm in offsets.tolist():
-        transform = wrapper.GetIdentityTransform()
-        transform.Fields[3][0] = x_mm
-        transform.Fields[3][1] = y_mm
-        item = model.AddBuildItem(mesh_object, transform)
-        item.SetPartNumber(part_id)
+    for (v, size), pid, where, rotated in zip(
+        placed, ids, offsets, turned.tolist(), strict=True
+    ):
+        if rotated:
+            v = np.stack((size[1] - v[..., 1], v[..., 0], v[..., 2]), axis=-1)
+        positions, triangles = indexed_mesh(v)
+        mesh_object = model.AddMeshObject()
+        mesh_object.SetName(pid)
+        mesh_object.SetPartNumber(pid)
+        mesh_object.SetGeometry(
+            (lib3mf.Position * len(positions)).from_buffer_copy(positions.tobytes()),
+            (lib3mf.Triangle * len(triangles)).from_buffer_copy(triangles.tobytes()),
+        )
+        for x_mm, y_mm in where.tolist():
+            transform = wrapper.GetIdentityTransform()
+            transform.Fields[3][0] = x_mm
+            transform.Fields[3][1] = y_mm
+            item = model.AddBuildItem(mesh_object, transform)
+            item.SetPartNumber(pid)
     with tempfile.TemporaryDirectory(prefix="sparecast-3mf-") as folder:
         target = Path(folder) / "plate.3mf"
         model.QueryWriter("3mf").WriteToFile(str(target))
@@ -769,7 +787,11 @@ def print_package_bytes(
         ("queue.json", json_text(document).encode("utf-8"), zipfile.ZIP_DEFLATED),
         ("queue.csv", csv_bytes(queue_frame(queue)), zipfile.ZIP_DEFLATED),
     ]
-    gcode = [f"{plates[j.plate_id]}.gcode" for j in queue.jobs]
+    plate_jobs: dict[str, list[PrintJob]] = {}
+    for job in queue.jobs:
+        plate_jobs.setdefault(job.plate_id, []).append(job)
+    firsts = [jobs[0] for jobs in plate_jobs.values()]
+    gcode = [f"{plates[j.plate_id]}.gcode" for j in firsts]
     entries.append(
         (
             "moonraker_job_queue.json",
@@ -779,7 +801,7 @@ def print_package_bytes(
     )
     printer_stems = _unique_stems(list(dict.fromkeys(j.printer_id for j in queue.jobs)))
     for printer_id, stem in printer_stems.items():
-        jobs = [j for j in queue.jobs if j.printer_id == printer_id]
+        jobs = [j for j in firsts if j.printer_id == printer_id]
         body = {"filenames": [f"{plates[j.plate_id]}.gcode" for j in jobs]}
         manifest = {
             "name": f"Sparecast queue {printer_id}",
@@ -810,19 +832,20 @@ def print_package_bytes(
     for part_id, stem in models.items():
         entries.append((f"models/{stem}.stl", stl_data[part_id], zipfile.ZIP_DEFLATED))
     vectors_cache: dict[str, np.ndarray] = {}
-    for job in queue.jobs:
-        if job.part_id not in vectors_cache:
-            vectors_cache[job.part_id] = read_stl_vectors(
-                stl_data[job.part_id], name=job.stl_file or job.part_id
-            )
+    for plate_id, jobs in plate_jobs.items():
+        for job in jobs:
+            if job.part_id not in vectors_cache:
+                vectors_cache[job.part_id] = read_stl_vectors(
+                    stl_data[job.part_id], name=job.stl_file or job.part_id
+                )
         data = plate_3mf_bytes(
-            vectors_cache[job.part_id],
-            part_id=job.part_id,
-            n_copies=job.quantity,
-            printer=printer_by_id[job.printer_id],
-            name=job.plate_id,
+            [vectors_cache[j.part_id] for j in jobs],
+            part_id=[j.part_id for j in jobs],
+            n_copies=[j.quantity for j in jobs],
+            printer=printer_by_id[jobs[0].printer_id],
+            name=plate_id,
         )
-        entries.append((f"plates/{plates[job.plate_id]}.3mf", data, zipfile.ZIP_STORED))
+        entries.append((f"plates/{plates[plate_id]}.3mf", data, zipfile.ZIP_STORED))
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

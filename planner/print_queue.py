@@ -10,10 +10,17 @@ r"""Print jobs, plates and their schedule on the lab's printers.
    them. Printed units are consumed :math:`1/r` times as often as OEM units, where
    :math:`r` is ``am_lifetime_ratio`` (DESIGN.md), so the expected number of prints
    over :math:`H` days is :math:`\lceil \lambda H / (365 r) \rceil`.
-2. **Plates.** One plate per job: as many copies of the part as fit the build
-   plate on a grid of footprints 5 mm apart (the footprint may be turned 90°);
-   a job larger than one plate is split into several jobs. Plate time is
-   copies × part time.
+2. **Plates.** A job holds as many copies of one part as fit the build plate on
+   a grid of footprints 5 mm apart (the footprint may be turned 90°); a larger
+   job is split into several jobs. Jobs of the same printer and material whose
+   due dates lie within :data:`PLATE_WINDOW_DAYS` of the plate's earliest due
+   date are then packed together onto one plate with rectpack
+   (:func:`pack_plate`), first fit in due-date order; a job of a vital part
+   closes its plate (no later-due job joins it), so it never ends later than
+   printed on its own plate right after the jobs due before it. Plate time is
+   the sum of the copies' print times minus the per-layer overhead they share
+   (:func:`plate_print_time_s`); the merged mesh is not re-sliced (too slow per
+   plate for the app), so this is an estimate.
 3. **Schedule.** Per printer, the plates are sequenced to minimise the total
    priority-weighted tardiness :math:`\sum_j w_j \max(0, C_j - d_j)` (ties broken
    by the weighted completion time :math:`\sum_j w_j C_j`, i.e. the weighted
@@ -58,6 +65,8 @@ WINDOW_OPEN_H = 8.0
 EXACT_MAX_PLATES = 7
 #: How many plates ahead of the sequence the calendar placement may pull forward.
 PLACEMENT_LOOKAHEAD = 16
+#: Jobs due within this many days of a plate's earliest due date may share it.
+PLATE_WINDOW_DAYS = 7.0
 #: Priority weight of each criticality.
 CRITICALITY_WEIGHT: dict[Criticality, float] = {
     Criticality.VITAL: 3.0,
@@ -91,12 +100,16 @@ class JobKind(StrEnum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PrintJob:
-    """One plate of copies of one part, scheduled on one printer.
+    """Copies of one part on one plate, scheduled on one printer.
 
-    ``quantity`` is the number of copies on the plate; ``print_time_s`` [s],
-    ``filament_g`` [g] and ``cost`` are for the whole plate. ``priority`` is
-    dimensionless, higher is more urgent. ``sequence`` counts the plates of a
-    printer from 1 in the order they run. All datetimes are timezone-naive.
+    Several jobs may share a plate (same ``plate_id``, ``sequence``, ``start``,
+    ``end`` and ``print_time_s``). ``quantity`` is the number of copies of this
+    job's part on the plate; ``print_time_s`` [s] is the whole plate's print
+    time (``end - start``); ``filament_g`` [g] and ``cost`` are this job's
+    copies' (the machine cost scaled by the plate's time saving).
+    ``priority`` is dimensionless, higher is more urgent. ``sequence`` counts
+    the plates of a printer from 1 in the order they run. All datetimes are
+    timezone-naive.
     """
 
     job_id: str
@@ -280,6 +293,141 @@ def plate_layout(
         )
     )
     return offsets, rotated
+
+
+def pack_plate(
+    sizes_mm: np.ndarray,
+    copies: np.ndarray,
+    bed_x_mm: float,
+    bed_y_mm: float,
+    spacing_mm: float = PLATE_SPACING_MM,
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """Where the copies of several jobs go on one build plate.
+
+    One job: :func:`plate_layout`. Several: each job's copies form a block (a
+    grid of ``ceil(sqrt(q))`` columns, ``spacing_mm`` apart) and the blocks are
+    packed on the bed with rectpack
+    (:func:`planner.plate_estimate.pack_placements`, MaxRects, blocks kept
+    ``spacing_mm`` apart, possibly turned 90° about Z, in which case every copy
+    of the block is turned).
+
+    Parameters
+    ----------
+    sizes_mm
+        (k, 2) footprint of each job's part as modelled. [mm]
+    copies
+        (k,) copies of each job (>= 1).
+    bed_x_mm, bed_y_mm
+        Build plate. [mm]
+    spacing_mm
+        Gap between copies. [mm]
+
+    Returns
+    -------
+    offsets_mm : list of numpy.ndarray
+        Per job, (q, 2) positions of each copy's footprint minimum corner. [mm]
+    turned : numpy.ndarray
+        (k,) whether each job's copies are turned 90° about Z (their size is
+        then ``(size_y, size_x)``).
+
+    Raises
+    ------
+    PlannerError
+        When the copies do not all fit the plate.
+
+    Examples
+    --------
+    >>> offsets, turned = pack_plate(np.array([[50.0, 50.0], [20.0, 20.0]]),
+    ...                              np.array([1, 1]), 100.0, 60.0)
+    >>> [o.tolist() for o in offsets], turned.tolist()
+    ([[[0.0, 0.0]], [[55.0, 0.0]]], [False, False])
+    """
+    size = np.asarray(sizes_mm, dtype=float).reshape(-1, 2)
+    q = np.asarray(copies, dtype=np.int64).reshape(-1)
+    if size.shape[0] == 1:
+        offsets, rotated = plate_layout(
+            float(size[0, 0]), float(size[0, 1]), bed_x_mm, bed_y_mm, int(q[0]),
+            spacing_mm,
+        )  # fmt: skip
+        return [offsets], np.array([rotated])
+    from planner.errors import GeometryError
+    from planner.plate_estimate import pack_placements
+
+    per_row = np.ceil(np.sqrt(q) - _COUNT_EPS).astype(np.int64)
+    n_rows = -(-q // per_row)
+    block = np.column_stack(
+        (
+            per_row * size[:, 0] + (per_row - 1) * spacing_mm,
+            n_rows * size[:, 1] + (n_rows - 1) * spacing_mm,
+        )
+    )
+    try:
+        corners, turned = pack_placements(
+            block, (bed_x_mm, bed_y_mm), spacing_mm=spacing_mm
+        )
+    except GeometryError:
+        raise PlannerError(
+            f"plate: {int(q.sum())} copies of {q.size} parts must fit the "
+            f"{bed_x_mm:g} x {bed_y_mm:g} mm plate with {spacing_mm:g} mm spacing, "
+            "got too many"
+        ) from None
+    offsets_mm = []
+    for j in range(q.size):
+        k = np.arange(q[j])
+        local = np.column_stack(
+            (
+                (k % per_row[j]) * (size[j, 0] + spacing_mm),
+                (k // per_row[j]) * (size[j, 1] + spacing_mm),
+            )
+        )
+        if turned[j]:
+            # The block turns: its grid is transposed and each copy turned.
+            local = np.column_stack(
+                (
+                    (k // per_row[j]) * (size[j, 1] + spacing_mm),
+                    (k % per_row[j]) * (size[j, 0] + spacing_mm),
+                )
+            )
+        offsets_mm.append(corners[j] + local)
+    return offsets_mm, turned.astype(bool)
+
+
+def layer_overhead_s(estimate: Any, printer: Printer) -> float:
+    """Per-layer overhead of one copy that a shared plate pays only once. [s]
+
+    The layer changes (``layers`` × the profile's ``layer_change_time_s``) plus
+    the cooling slowdown (the estimate's ``cooling_slowdown`` role time, 0 when
+    it has none), at most the copy's print time.
+    """
+    roles = dict(getattr(estimate, "role_time_s", ()) or ())
+    change_s = float(getattr(printer.profile, "layer_change_time_s", 0.0) or 0.0)
+    overhead = float(getattr(estimate, "layers", 0) or 0) * change_s + float(
+        roles.get("cooling_slowdown", 0.0)
+    )
+    return min(max(overhead, 0.0), float(estimate.print_time_s))
+
+
+def plate_print_time_s(
+    unit_time_s: np.ndarray, overhead_s: np.ndarray, copies: np.ndarray
+) -> float:
+    r"""Print time of a plate of several parts. [s]
+
+    .. math:: T = \sum_k q_k (t_k - o_k) + \max_k o_k
+
+    with :math:`q_k` copies of a part printed alone in :math:`t_k`, of which
+    :math:`o_k` is per-layer overhead (:func:`layer_overhead_s`) that the plate
+    pays once, for its tallest/slowest-cooling part.
+
+    Examples
+    --------
+    >>> plate_print_time_s(np.array([100.0, 50.0]), np.array([10.0, 5.0]),
+    ...                    np.array([2, 1]))
+    235.0
+    """
+    t = np.asarray(unit_time_s, dtype=float)
+    o = np.asarray(overhead_s, dtype=float)
+    q = np.asarray(copies, dtype=float)
+    return float(q @ (t - o) + (o.max() if o.size else 0.0))
 
 
 @lru_cache(maxsize=EXACT_MAX_PLATES + 1)
@@ -607,6 +755,66 @@ def _split_into_plates(
     return row, copies, cumulative
 
 
+def _group_plates(
+    idx: np.ndarray,
+    local: np.ndarray,
+    copies: np.ndarray,
+    due_s: np.ndarray,
+    priority: np.ndarray,
+    material: np.ndarray,
+    vital: np.ndarray,
+    printer: Printer,
+    bbox_x: np.ndarray,
+    bbox_y: np.ndarray,
+) -> list[np.ndarray]:
+    """Jobs ``idx`` of one printer grouped into plates, each in due order.
+
+    First fit in (due, -priority) order: a job joins the first open plate of its
+    material whose earliest due date is at most :data:`PLATE_WINDOW_DAYS` before
+    its own and on which :func:`pack_plate` fits all copies; else it opens a
+    plate. A vital job closes the plate it is on.
+    """
+    order = idx[np.lexsort((-priority[idx], due_s[idx]))]
+    window_s = PLATE_WINDOW_DAYS * SECONDS_PER_DAY
+    bed_area = printer.build_x_mm * printer.build_y_mm
+    area = copies * bbox_x[local] * bbox_y[local]
+    plates: list[list[int]] = []
+    anchor: list[float] = []
+    is_open: list[bool] = []
+    for r in order.tolist():
+        target = -1
+        for k, rows in enumerate(plates):
+            if not is_open[k] or material[rows[0]] != material[r]:
+                continue
+            if due_s[r] - anchor[k] > window_s:
+                is_open[k] = False
+                continue
+            members = np.array([*rows, r], dtype=np.int64)
+            if area[members].sum() > bed_area:
+                continue
+            try:
+                pack_plate(
+                    np.column_stack((bbox_x[local[members]], bbox_y[local[members]])),
+                    copies[members],
+                    printer.build_x_mm,
+                    printer.build_y_mm,
+                )
+            except PlannerError:
+                continue
+            target = k
+            break
+        if target < 0:
+            plates.append([r])
+            anchor.append(float(due_s[r]))
+            is_open.append(True)
+            target = len(plates) - 1
+        else:
+            plates[target].append(r)
+        if vital[r]:
+            is_open[target] = False
+    return [np.array(rows, dtype=np.int64) for rows in plates]
+
+
 def build_queue(
     plan: Any,
     parts: Sequence[Part],
@@ -643,6 +851,16 @@ def build_queue(
     :math:`1 + \min(1, (S - \text{on hand})^+ / S)` for an initial build,
     :math:`1 + 1/\max(S, 1)` for a replenishment, and 2 for on-demand and
     emergency prints (nothing is held for them).
+
+    Plates: jobs of one printer and material due within
+    :data:`PLATE_WINDOW_DAYS` of a plate's earliest due date share that plate
+    when rectpack fits all their copies on the bed (:func:`pack_plate`, 5 mm
+    spacing, footprints from the estimates' bounding boxes), first fit in due
+    order; a vital part's job closes its plate. A plate's time is
+    :func:`plate_print_time_s` (the copies' times minus the per-layer overhead
+    they share; not re-sliced), its due date the earliest of its jobs' and its
+    weight the sum of their priorities; all its jobs share its ``plate_id``,
+    ``sequence``, ``start``, ``end`` and ``print_time_s``.
 
     Schedule: plates are ordered per printer by :func:`sequence_plates` (processing
     times scaled by 24 h / daily window hours when the printer is not continuous)
@@ -907,33 +1125,56 @@ def build_queue(
     risk = np.concatenate([pc.risk for pc in pieces])
     kinds = np.concatenate([pc.kind for pc in pieces]).astype(str)
     priority = job_priority(crit_w[local], downtime[local], risk)
-    plate_time_s = np.ceil(copies * unit_time_s[local] - _COUNT_EPS * copies)
-    plate_printer = np.array(
+    overhead_s = np.array(
+        [layer_overhead_s(e, pr) for e, pr in zip(rec_est, rec_printer, strict=True)],
+        dtype=float,
+    )
+    row_printer = np.array(
         [rec_printer[j].printer_id for j in local.tolist()], dtype=object
     )
-    plate_material = np.array([str(rec_est[j].material) for j in local.tolist()])
+    row_material = np.array([str(rec_est[j].material) for j in local.tolist()])
+    vital = np.array([c is Criticality.VITAL for c in crit], dtype=bool)[local]
 
     jobs: list[PrintJob] = []
     warnings: list[str] = []
     for printer in printers:
-        idx = np.flatnonzero(plate_printer == printer.printer_id)
+        idx = np.flatnonzero(row_printer == printer.printer_id)
         if idx.size == 0:
             continue
+        groups = _group_plates(
+            idx, local, copies, due_s, priority, row_material, vital, printer,
+            bbox_x, bbox_y,
+        )  # fmt: skip
+        plate_time_s = np.array(
+            [
+                math.ceil(
+                    plate_print_time_s(
+                        unit_time_s[local[g]], overhead_s[local[g]], copies[g]
+                    )
+                    - _COUNT_EPS * copies[g].sum()
+                )
+                for g in groups
+            ],
+            dtype=float,
+        )
+        plate_due_s = np.array([due_s[g].min() for g in groups], dtype=float)
+        plate_weight = np.array([priority[g].sum() for g in groups], dtype=float)
+        plate_material = np.array([row_material[g[0]] for g in groups])
         calendar = PrinterCalendar.for_printer(printer, start=start, scenario=scenario)
         stretch = (
             1.0
             if math.isinf(calendar.window_length_s)
             else SECONDS_PER_DAY / calendar.window_length_s
         )
-        order = idx[
-            sequence_plates(plate_time_s[idx] * stretch, due_s[idx], priority[idx])
-        ]
+        order = sequence_plates(plate_time_s * stretch, plate_due_s, plate_weight)
         starts, ends, placed = place_plates(
             calendar, order, plate_time_s, plate_material
         )
-        late = ends > due_s[placed]
+        late = ends > plate_due_s[placed]
         if late.any():
-            worst = float(np.max(ends[late] - due_s[placed][late])) / SECONDS_PER_DAY
+            worst = (
+                float(np.max(ends[late] - plate_due_s[placed][late])) / SECONDS_PER_DAY
+            )
             warnings.append(
                 f"printer {printer.printer_id}: {int(late.sum())} of {placed.size} "
                 f"plates finish after their due date (up to {worst:.1f} days late)"
@@ -948,30 +1189,35 @@ def build_queue(
         for seq, (plate, s, e) in enumerate(
             zip(placed.tolist(), starts.tolist(), ends.tolist(), strict=True), start=1
         ):
-            j = int(local[plate])
-            part, est = rec_part[j], rec_est[j]
-            q = int(copies[plate])
-            jobs.append(
-                PrintJob(
-                    job_id="",
-                    printer_id=printer.printer_id,
-                    plate_id=f"{printer.printer_id}-{seq:04d}",
-                    sequence=seq,
-                    part_id=part.part_id,
-                    quantity=q,
-                    material=str(est.material),
-                    stl_file=part.stl_file or str(est.file),
-                    print_time_s=q * float(est.print_time_s),
-                    filament_g=q * float(est.filament_g),
-                    cost=q * float(est.total_cost),
-                    earliest_start=start,
-                    due=start + timedelta(seconds=float(due_s[plate])),
-                    priority=float(priority[plate]),
-                    start=start + timedelta(seconds=s),
-                    end=start + timedelta(seconds=e),
-                    kind=JobKind(str(kinds[plate])),
+            rows = groups[plate]
+            alone_s = float(copies[rows] @ unit_time_s[local[rows]])
+            saving = plate_time_s[plate] / alone_s if alone_s > 0 else 1.0
+            for r in rows.tolist():
+                j = int(local[r])
+                part, est = rec_part[j], rec_est[j]
+                q = int(copies[r])
+                machine = float(getattr(est, "machine_cost", 0.0) or 0.0)
+                jobs.append(
+                    PrintJob(
+                        job_id="",
+                        printer_id=printer.printer_id,
+                        plate_id=f"{printer.printer_id}-{seq:04d}",
+                        sequence=seq,
+                        part_id=part.part_id,
+                        quantity=q,
+                        material=str(est.material),
+                        stl_file=part.stl_file or str(est.file),
+                        print_time_s=float(plate_time_s[plate]),
+                        filament_g=q * float(est.filament_g),
+                        cost=q * (float(est.total_cost) - machine * (1.0 - saving)),
+                        earliest_start=start,
+                        due=start + timedelta(seconds=float(due_s[r])),
+                        priority=float(priority[r]),
+                        start=start + timedelta(seconds=s),
+                        end=start + timedelta(seconds=e),
+                        kind=JobKind(str(kinds[r])),
+                    )
                 )
-            )
     numbered = tuple(
         replace(job, job_id=f"J{i:05d}") for i, job in enumerate(jobs, start=1)
     )
@@ -1024,9 +1270,9 @@ def resequence_queue(
 ) -> PrintQueue:
     """A print queue re-sequenced under edited part priorities.
 
-    The plates are kept (same parts, copies, due dates); each part's jobs get
-    their priority scaled by ``edited / original`` (the part's original priority is
-    its highest job priority). Each printer's plates are then re-ordered by
+    The plates are kept (same jobs on each, same copies and due dates); each
+    part's jobs get their priority scaled by ``edited / original`` (the part's
+    original priority is its highest job priority). Each printer's plates are then re-ordered by
     :func:`sequence_plates` and placed on its :class:`PrinterCalendar` exactly as
     :func:`build_queue` places them.
     """
@@ -1048,19 +1294,27 @@ def resequence_queue(
         mine = [j for j in jobs if j.printer_id == printer.printer_id]
         if not mine:
             continue
+        plate_rows: dict[str, list[int]] = {}
+        for k, job in enumerate(mine):
+            plate_rows.setdefault(job.plate_id, []).append(k)
+        groups = list(plate_rows.values())
         calendar = PrinterCalendar.for_printer(printer, start=start, scenario=scenario)
         stretch = (
             1.0
             if np.isinf(calendar.window_length_s)
             else SECONDS_PER_DAY / calendar.window_length_s
         )
-        duration_s = np.ceil(np.array([j.print_time_s for j in mine], dtype=float))
-        due_s = np.array([(j.due - start).total_seconds() for j in mine], dtype=float)
         priority = np.array(
             [j.priority * scale.get(j.part_id, 1.0) for j in mine], dtype=float
         )
-        order = sequence_plates(duration_s * stretch, due_s, np.maximum(priority, 1e-9))
-        material = np.array([j.material for j in mine])
+        due_each = np.array(
+            [(j.due - start).total_seconds() for j in mine], dtype=float
+        )
+        duration_s = np.ceil([mine[g[0]].print_time_s for g in groups])
+        due_s = np.array([due_each[g].min() for g in groups], dtype=float)
+        weight = np.array([priority[g].sum() for g in groups], dtype=float)
+        order = sequence_plates(duration_s * stretch, due_s, np.maximum(weight, 1e-9))
+        material = np.array([mine[g[0]].material for g in groups])
         starts, ends, placed = place_plates(calendar, order, duration_s, material)
         late = int((ends > due_s[placed]).sum())
         if late:
@@ -1068,19 +1322,20 @@ def resequence_queue(
                 f"printer {printer.printer_id}: {late} of {placed.size} plates "
                 f"finish after their due date"
             )
-        for seq, (k, s, e) in enumerate(
+        for seq, (plate, s, e) in enumerate(
             zip(placed.tolist(), starts.tolist(), ends.tolist(), strict=True), start=1
         ):
-            placed_jobs.append(
-                replace(
-                    mine[k],
-                    plate_id=f"{printer.printer_id}-{seq:04d}",
-                    sequence=seq,
-                    priority=float(priority[k]),
-                    start=start + timedelta(seconds=s),
-                    end=start + timedelta(seconds=e),
+            for k in groups[plate]:
+                placed_jobs.append(
+                    replace(
+                        mine[k],
+                        plate_id=f"{printer.printer_id}-{seq:04d}",
+                        sequence=seq,
+                        priority=float(priority[k]),
+                        start=start + timedelta(seconds=s),
+                        end=start + timedelta(seconds=e),
+                    )
                 )
-            )
     numbered = tuple(
         replace(job, job_id=f"J{i:05d}") for i, job in enumerate(placed_jobs, start=1)
     )

@@ -258,8 +258,12 @@ def test_requeue_follows_edited_priorities() -> None:
             (j for j in again.jobs if j.printer_id == printer_id),
             key=lambda j: j.sequence,
         )
-        starts = np.array([j.start.timestamp() for j in mine])
-        ends = np.array([j.end.timestamp() for j in mine])
+        plates = list({j.plate_id: j for j in reversed(mine)}.values())[::-1]
+        for job in mine:  # jobs packed on one plate print together
+            plate = next(p for p in plates if p.plate_id == job.plate_id)
+            assert (job.start, job.end) == (plate.start, plate.end)
+        starts = np.array([j.start.timestamp() for j in plates])
+        ends = np.array([j.end.timestamp() for j in plates])
         assert np.all(starts[1:] >= ends[:-1] - 1e-6)
         assert all(
             j.end - j.start >= timedelta(seconds=round(j.print_time_s) - 1)

@@ -29,6 +29,7 @@ from planner.export import (
     parts_frame,
     plate_3mf_bytes,
     policy_frame,
+    print_package_bytes,
     queue_frame,
     queue_from_json,
     queue_to_json,
@@ -334,15 +335,16 @@ def test_print_package_contents(lab, tmp_path):
             model = archive.read(f"models/{safe_stem(pid)}.stl")
             assert model == by_id[pid].stl_path.read_bytes()
         moonraker = json.loads(archive.read("moonraker_job_queue.json"))
+        firsts = list({j.plate_id: j for j in reversed(queue.jobs)}.values())[::-1]
         assert moonraker == {
-            "filenames": [f"{safe_stem(j.plate_id)}.gcode" for j in queue.jobs]
+            "filenames": [f"{safe_stem(j.plate_id)}.gcode" for j in firsts]
         }
         p2 = json.loads(archive.read("moonraker_job_queue/P2.json"))
         assert p2["filenames"] == [
-            f"{safe_stem(j.plate_id)}.gcode" for j in queue.jobs if j.printer_id == "P2"
+            f"{safe_stem(j.plate_id)}.gcode" for j in firsts if j.printer_id == "P2"
         ]
         manifest = json.loads(archive.read("octoprint_continuousprint/P1.json"))
-        p1_jobs = [j for j in queue.jobs if j.printer_id == "P1"]
+        p1_jobs = [j for j in firsts if j.printer_id == "P1"]
         assert manifest["count"] == 1
         assert manifest["name"]
         assert [s["path"] for s in manifest["sets"]] == [
@@ -392,15 +394,18 @@ def test_3mf_part_numbers_triangles_and_layout(lab, tmp_path):
     printer_by_id = {p.printer_id: p for p in printers}
     saw_several = False
     with zipfile.ZipFile(path) as archive:
-        for job in queue.jobs:
-            data = archive.read(f"plates/{safe_stem(job.plate_id)}.3mf")
+        for plate_id in dict.fromkeys(j.plate_id for j in queue.jobs):
+            jobs = [j for j in queue.jobs if j.plate_id == plate_id]
+            job = jobs[0]
+            data = archive.read(f"plates/{safe_stem(plate_id)}.3mf")
             items = _read_3mf(data, tmp_path)
-            assert len(items) == job.quantity
-            saw_several |= job.quantity > 1
+            assert sorted(i[0] for i in items) == sorted(
+                j.part_id for j in jobs for _ in range(j.quantity)
+            )
+            saw_several |= len(items) > 1
             boxes = []
             for item_pn, object_pn, n_triangles, transform, vertices in items:
-                assert item_pn == job.part_id
-                assert object_pn == job.part_id
+                assert item_pn == object_pn
                 assert n_triangles == 12
                 np.testing.assert_allclose(transform[:3], np.eye(3))
                 placed = vertices + transform[3]
@@ -670,3 +675,44 @@ def test_rows_to_csv_first_seen_columns():
     text = rows_to_csv([{"b": 1.5, "a": "x"}, {"a": "y", "c": None}])
     assert text == "b,a,c\n1.5,x,\n,y,\n"
     assert rows_to_csv([]) == ""
+
+
+def test_mixed_plate_3mf_lists_every_part_number(lab, tmp_path):
+    """Jobs of two parts packed on one plate: its 3MF has both part numbers, copies
+    inside the bed and 5 mm apart, and Moonraker lists the plate once."""
+    _, parts, estimates, printers, _ = lab
+    parts = [
+        replace(p, criticality=Criticality.ESSENTIAL, annual_demand=0.0) for p in parts
+    ]
+    plan = PlanStub(
+        part_id=np.array(["BR-1", "GE 3"]),
+        mode=np.array(["print_stock", "print_stock"]),
+        printer_id=np.array(["P1", "P1"]),
+        base_stock_level=np.array([2, 3]),
+        printer_usage=(),
+    )
+    queue = build_queue(plan, parts, estimates, printers, start=START, horizon_days=5)
+    assert len(queue.jobs) == 2
+    assert len({j.plate_id for j in queue.jobs}) == 1
+    assert queue.jobs[0].start == queue.jobs[1].start
+    assert queue.jobs[0].end == queue.jobs[1].end
+    data = print_package_bytes(queue, parts, printers, estimates)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        items = _read_3mf(
+            archive.read(f"plates/{safe_stem(queue.jobs[0].plate_id)}.3mf"), tmp_path
+        )
+        moonraker = json.loads(archive.read("moonraker_job_queue.json"))
+    assert moonraker["filenames"] == [f"{safe_stem(queue.jobs[0].plate_id)}.gcode"]
+    assert sorted(i[0] for i in items) == ["BR-1"] * 2 + ["GE 3"] * 3
+    assert all(i[0] == i[1] for i in items)
+    boxes = (
+        [(v + t[3]).min(axis=0) for *_, t, v in items],
+        [(v + t[3]).max(axis=0) for *_, t, v in items],
+    )
+    lo, hi = np.array(boxes[0]), np.array(boxes[1])
+    assert (lo >= -1e-4).all()
+    assert (hi[:, :2] <= np.array([250.0, 210.0]) + 1e-4).all()
+    for a in range(len(items)):
+        for b in range(a + 1, len(items)):
+            gap = np.maximum(lo[a, :2] - hi[b, :2], lo[b, :2] - hi[a, :2])
+            assert gap.max() >= 5.0 - 0.02

@@ -21,7 +21,9 @@ from planner.print_queue import (
     build_queue,
     copies_per_plate,
     job_priority,
+    pack_plate,
     plate_layout,
+    plate_print_time_s,
     resequence_queue,
     sequence_cost,
     sequence_plates,
@@ -138,6 +140,14 @@ def by_printer(queue: PrintQueue) -> dict[str, list]:
     for job in queue.jobs:
         out.setdefault(job.printer_id, []).append(job)
     return {k: sorted(v, key=lambda j: j.sequence) for k, v in out.items()}
+
+
+def plate_contents(queue: PrintQueue) -> list[tuple]:
+    """Each plate's sorted (part, copies, due) rows, sorted: the plates' make-up."""
+    plates: dict[str, list] = {}
+    for j in queue.jobs:
+        plates.setdefault(j.plate_id, []).append((j.part_id, j.quantity, j.due))
+    return sorted(tuple(sorted(rows)) for rows in plates.values())
 
 
 @pytest.fixture
@@ -314,13 +324,18 @@ def test_queue_weighted_lateness_matches_brute_force():
         )
         jobs = queue.jobs
         assert len(jobs) == n
-        p = [(j.end - j.start).total_seconds() for j in jobs]
-        d = [(j.due - START).total_seconds() for j in jobs]
-        w = [j.priority for j in jobs]
-        c = [(j.end - START).total_seconds() for j in jobs]
+        # Plates (several jobs may share one): due = earliest, weight = sum.
+        plates: dict[str, list] = {}
+        for j in jobs:
+            plates.setdefault(j.plate_id, []).append(j)
+        groups = list(plates.values())
+        p = [(g[0].end - g[0].start).total_seconds() for g in groups]
+        d = [min((j.due - START).total_seconds() for j in g) for g in groups]
+        w = [sum(j.priority for j in g) for g in groups]
+        c = [(g[0].end - START).total_seconds() for g in groups]
         tard = sum(wi * max(0.0, ci - di) for wi, ci, di in zip(w, c, d, strict=True))
         best_tard, best_comp = _brute_force(p, d, w)
-        assert jobs[0].start == START
+        assert min(j.start for j in jobs) == START
         assert tard == pytest.approx(best_tard, abs=1e-3)
         if best_tard == 0:
             comp = sum(wi * ci for wi, ci in zip(w, c, strict=True))
@@ -353,14 +368,16 @@ def test_no_overlap_and_consecutive_sequences(lab):
     groups = by_printer(queue)
     assert set(groups) == {"P1", "P2"}
     for jobs in groups.values():
-        assert [j.sequence for j in jobs] == list(range(1, len(jobs) + 1))
-        for a, b in itertools.pairwise(jobs):
+        plates = list(dict.fromkeys((j.sequence, j.plate_id) for j in jobs))
+        assert [seq for seq, _ in plates] == list(range(1, len(plates) + 1))
+        first = [next(j for j in jobs if j.plate_id == pid) for _, pid in plates]
+        for a, b in itertools.pairwise(first):
             assert a.end <= b.start
         for j in jobs:
             assert j.end - j.start == timedelta(seconds=math.ceil(j.print_time_s))
             assert j.earliest_start == START <= j.start
     assert len({j.job_id for j in queue.jobs}) == len(queue.jobs)
-    assert len({j.plate_id for j in queue.jobs}) == len(queue.jobs)
+    assert len({j.plate_id for j in queue.jobs}) < len(queue.jobs), "plates shared"
 
 
 def test_every_plate_fits_its_printer(lab):
@@ -376,9 +393,15 @@ def test_every_plate_fits_its_printer(lab):
             est.bbox_x_mm, est.bbox_y_mm, printer.build_x_mm, printer.build_y_mm
         )
         assert 1 <= job.quantity <= int(cap)
-        assert job.print_time_s == pytest.approx(job.quantity * est.print_time_s)
         assert job.filament_g == pytest.approx(job.quantity * est.filament_g)
         assert job.cost == pytest.approx(job.quantity * est.total_cost)
+        # No per-layer overhead in the stand-ins: plate time = sum of copies'.
+        mates = [j for j in queue.jobs if j.plate_id == job.plate_id]
+        alone = sum(
+            j.quantity * estimates[(j.part_id, j.printer_id)].print_time_s
+            for j in mates
+        )
+        assert job.print_time_s == math.ceil(alone - 1e-6)
 
 
 def test_printer_down_window_respected(lab):
@@ -686,10 +709,88 @@ def test_resequence_moves_a_raised_part_forward(lab):
     before = min(j.start for j in queue.jobs if j.part_id == last.part_id)
     after = min(j.start for j in again.jobs if j.part_id == last.part_id)
     assert after <= before
+    assert plate_contents(again) == plate_contents(queue)
     for jobs in by_printer(again).values():
         for a, b in itertools.pairwise(jobs):
-            assert a.end <= b.start
+            assert a.plate_id == b.plate_id or a.end <= b.start
+            assert (a.start, a.end) == (b.start, b.end) or a.plate_id != b.plate_id
     unchanged = resequence_queue(queue, printers, {})
     assert [(j.part_id, j.start) for j in unchanged.jobs] == [
         (j.part_id, j.start) for j in queue.jobs
     ]
+
+
+def test_pack_plate_inside_bed_and_spaced():
+    """Packed copies of several parts stay on the bed and 5 mm apart (rectpack)."""
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        k = int(rng.integers(2, 5))
+        sizes = rng.uniform(10, 60, (k, 2))
+        copies = rng.integers(1, 4, k)
+        try:
+            offsets, turned = pack_plate(sizes, copies, 250.0, 210.0)
+        except PlannerError:
+            continue
+        lo, hi = [], []
+        for j in range(k):
+            size = sizes[j, ::-1] if turned[j] else sizes[j]
+            assert offsets[j].shape == (copies[j], 2)
+            lo.append(offsets[j])
+            hi.append(offsets[j] + size)
+        lo, hi = np.concatenate(lo), np.concatenate(hi)
+        assert (lo >= -1e-9).all()
+        assert (hi <= np.array([250.0, 210.0]) + 1e-9).all()
+        for a, b in itertools.combinations(range(lo.shape[0]), 2):
+            gap = np.maximum(lo[a] - hi[b], lo[b] - hi[a])
+            assert gap.max() >= 5.0 - 0.011  # apart along x or y by the spacing
+
+
+def test_pack_plate_raises_when_too_many():
+    """Copies that cannot all fit the plate raise PlannerError."""
+    with pytest.raises(PlannerError, match="must fit the 100 x 100 mm plate"):
+        pack_plate(np.array([[60.0, 60.0], [60.0, 60.0]]), np.array([1, 1]), 100, 100)
+
+
+def test_plate_print_time_closed_form():
+    """Plate time = sum of copies' times minus shared overhead, paid once."""
+    t = plate_print_time_s(np.array([3600.0, 1800.0]), np.array([600.0, 100.0]), [2, 3])
+    assert t == pytest.approx(2 * 3000 + 3 * 1700 + 600)
+
+
+def test_close_due_dates_share_a_plate_and_far_ones_do_not():
+    """Close-due jobs of one material share a plate (same start/end); PLA does not."""
+    printer = make_printer("P1", 168.0)
+    parts = [make_part(f"C-{i}", annual_demand=0.0) for i in range(3)]
+    estimates = {
+        (p.part_id, "P1"): make_estimate(p.part_id, "P1", 2.0, (40, 30, 20))
+        for p in parts
+    }
+    plan = make_plan([(p.part_id, "print_stock", "P1", 2) for p in parts])
+    # C-0, C-1 essential (due 7 d), C-2 desirable (due 14 d): C-2 is within 7 d.
+    parts[2] = make_part("C-2", criticality=Criticality.DESIRABLE)
+    queue = build_queue(plan, parts, estimates, [printer], start=START)
+    assert len(queue.jobs) == 3
+    assert len({j.plate_id for j in queue.jobs}) == 1
+    assert len({(j.start, j.end, j.sequence) for j in queue.jobs}) == 1
+    assert queue.jobs[0].print_time_s == 6 * 2 * 3600
+    estimates[("C-2", "P1")] = make_estimate("C-2", "P1", 2.0, material="PLA")
+    queue = build_queue(plan, parts, estimates, [printer], start=START)
+    assert len({j.plate_id for j in queue.jobs}) == 2  # other material apart
+
+
+def test_vital_job_closes_its_plate():
+    """No later-due job joins a vital job's plate."""
+    printer = make_printer("P1", 168.0)
+    parts = [
+        make_part("V-1", criticality=Criticality.VITAL),
+        make_part("V-2", criticality=Criticality.ESSENTIAL),
+    ]
+    estimates = {
+        (p.part_id, "P1"): make_estimate(p.part_id, "P1", 1.0, (30, 30, 10))
+        for p in parts
+    }
+    plan = make_plan([(p.part_id, "print_stock", "P1", 1) for p in parts])
+    queue = build_queue(plan, parts, estimates, [printer], start=START)
+    assert len({j.plate_id for j in queue.jobs}) == 2
+    vital = next(j for j in queue.jobs if j.part_id == "V-1")
+    assert vital.end == START + timedelta(hours=1)
