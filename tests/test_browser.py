@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
 from datetime import datetime
 from pathlib import Path
 
@@ -195,6 +197,25 @@ def test_upload_plan_and_download_queue(tmp_path: Path) -> None:
                         row["start"]
                     )
                     assert int(row["quantity"]) >= 1
+
+                # the print package the lab imports: same jobs, models, plates
+                with page.expect_download() as info:
+                    page.get_by_role("button", name="Print package ZIP").click()
+                package = tmp_path / "print_package.zip"
+                info.value.save_as(package)
+                with zipfile.ZipFile(package) as zf:
+                    names = zf.namelist()
+                    queue = json.loads(zf.read("queue.json"))
+                    moonraker = json.loads(zf.read("moonraker_job_queue.json"))
+                assert {j["job_id"] for j in queue["jobs"]} == {
+                    r["job_id"] for r in rows
+                }
+                assert any(
+                    n.startswith("models/") and n.endswith(".stl") for n in names
+                )
+                plates = {r["plate_id"] for r in rows}
+                assert sum(n.endswith(".3mf") for n in names) == len(plates)
+                assert moonraker["filenames"]
 
                 if os.environ.get("SPARECAST_SCREENSHOT") == "1":
                     demo = browser.new_page(viewport={"width": 1500, "height": 1100})
