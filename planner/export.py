@@ -51,6 +51,7 @@ import pandas as pd
 
 from planner.catalog import Part
 from planner.errors import GeometryError, PlannerError
+from planner.orientation import rest_on_bed
 from planner.print_queue import JobKind, PrintJob, PrintQueue, pack_plate
 from planner.printers import Printer
 
@@ -753,8 +754,13 @@ def print_package_bytes(
     parts: Sequence[Part],
     printers: Sequence[Printer],
     estimates: Mapping[tuple[str, str], Any],
+    rotations: Mapping[tuple[str, str], np.ndarray] | None = None,
 ) -> bytes:
     """The print package (see the module docstring) as zip bytes, built in memory.
+
+    ``rotations`` maps (part_id, printer_id) to the 3 x 3 rotation of the print
+    orientation the estimate used; the plate 3MF files place each part in that
+    orientation, resting on the bed (models/ keeps the STL as modelled).
 
     Raises
     ------
@@ -831,15 +837,20 @@ def print_package_bytes(
         )
     for part_id, stem in models.items():
         entries.append((f"models/{stem}.stl", stl_data[part_id], zipfile.ZIP_DEFLATED))
-    vectors_cache: dict[str, np.ndarray] = {}
+    vectors_cache: dict[tuple[str, str], np.ndarray] = {}
     for plate_id, jobs in plate_jobs.items():
         for job in jobs:
-            if job.part_id not in vectors_cache:
-                vectors_cache[job.part_id] = read_stl_vectors(
+            key = (job.part_id, job.printer_id)
+            if key not in vectors_cache:
+                vectors = read_stl_vectors(
                     stl_data[job.part_id], name=job.stl_file or job.part_id
                 )
+                rotation = (rotations or {}).get(key)
+                if rotation is not None:
+                    vectors = rest_on_bed(vectors, np.asarray(rotation, float))
+                vectors_cache[key] = vectors
         data = plate_3mf_bytes(
-            [vectors_cache[j.part_id] for j in jobs],
+            [vectors_cache[(j.part_id, j.printer_id)] for j in jobs],
             part_id=[j.part_id for j in jobs],
             n_copies=[j.quantity for j in jobs],
             printer=printer_by_id[jobs[0].printer_id],
@@ -862,6 +873,7 @@ def write_print_package(
     printers: Sequence[Printer],
     estimates: Mapping[tuple[str, str], Any],
     path: str | Path,
+    rotations: Mapping[tuple[str, str], np.ndarray] | None = None,
 ) -> Path:
     """Write the print package zip to ``path`` atomically.
 
@@ -874,7 +886,7 @@ def write_print_package(
         As :func:`print_package_bytes`.
     """
     return atomic_write_bytes(
-        path, print_package_bytes(queue, parts, printers, estimates)
+        path, print_package_bytes(queue, parts, printers, estimates, rotations)
     )
 
 
@@ -888,6 +900,7 @@ def write_plan_dir(
     parts: Sequence[Part],
     printers: Sequence[Printer],
     estimates: Mapping[tuple[str, str], Any],
+    rotations: Mapping[tuple[str, str], np.ndarray] | None = None,
 ) -> dict[str, Path]:
     """Write the ``plan`` command's output folder, every file atomically.
 
@@ -920,7 +933,9 @@ def write_plan_dir(
         "print_queue.json": json_text(queue_to_json(queue, printers, estimates)).encode(
             "utf-8"
         ),
-        "print_package.zip": print_package_bytes(queue, parts, printers, estimates),
+        "print_package.zip": print_package_bytes(
+            queue, parts, printers, estimates, rotations
+        ),
     }
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -966,6 +981,7 @@ def write_plan_outputs(out_dir: str | Path, result: Any) -> list[Path]:
         parts=result.catalog.parts,
         printers=result.printers,
         estimates=result.estimates.estimates,
+        rotations=getattr(result.estimates, "rotation", None),
     )
     from planner.plan import estimate_rows
 

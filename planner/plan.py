@@ -428,6 +428,7 @@ class EstimateResult:
     geometry: dict[str, MeshProperties]
     warnings: tuple[str, ...]
     orientation: dict[tuple[str, str], str] = field(default_factory=dict)
+    rotation: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
 
 
 def estimate_parts(
@@ -445,6 +446,7 @@ def estimate_parts(
     estimates: dict[tuple[str, str], PrintEstimate] = {}
     geometry: dict[str, MeshProperties] = {}
     orientation: dict[tuple[str, str], str] = {}
+    rotation: dict[tuple[str, str], np.ndarray] = {}
     notes: list[str] = []
     for part in parts:
         if not part.printable or part.stl_path is None:
@@ -517,6 +519,7 @@ def estimate_parts(
                     )
             estimates[(part.part_id, printer.printer_id)] = est
             orientation[(part.part_id, printer.printer_id)] = cand.label
+            rotation[(part.part_id, printer.printer_id)] = cand.rotation
         if not any(key[0] == part.part_id for key in estimates):
             size = geometry[part.part_id].size_mm
             notes.append(
@@ -528,6 +531,7 @@ def estimate_parts(
         estimates=estimates,
         geometry=geometry,
         orientation=orientation,
+        rotation=rotation,
         warnings=tuple(notes),
     )
 

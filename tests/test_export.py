@@ -716,3 +716,31 @@ def test_mixed_plate_3mf_lists_every_part_number(lab, tmp_path):
         for b in range(a + 1, len(items)):
             gap = np.maximum(lo[a, :2] - hi[b, :2], lo[b, :2] - hi[a, :2])
             assert gap.max() >= 5.0 - 0.02
+
+
+def test_3mf_places_parts_in_their_print_orientation(lab, tmp_path):
+    """With rotations, each plate's parts lie in the orientation the estimate used:
+    a quarter turn about X swaps a part's Y and Z extents; models/ keeps the STL."""
+    _, parts, estimates, printers, queue = lab
+    quarter_x = np.array([[1.0, 0, 0], [0, 0, -1.0], [0, 1.0, 0]])
+    rotations = {(j.part_id, j.printer_id): quarter_x for j in queue.jobs}
+    plain = write_print_package(queue, parts, printers, estimates, tmp_path / "a.zip")
+    turned = write_print_package(
+        queue, parts, printers, estimates, tmp_path / "b.zip", rotations
+    )
+    plate_id = queue.jobs[0].plate_id
+    name = f"plates/{safe_stem(plate_id)}.3mf"
+    with zipfile.ZipFile(plain) as a, zipfile.ZipFile(turned) as b:
+        before = _read_3mf(a.read(name), tmp_path)[0][4]
+        after = _read_3mf(b.read(name), tmp_path)[0][4]
+        models = [n for n in a.namelist() if n.startswith("models/")]
+        assert all(a.read(n) == b.read(n) for n in models)
+    part = next(p for p in parts if p.part_id == queue.jobs[0].part_id)
+    modelled = np.ptp(read_stl_vectors(part.stl_path.read_bytes()).reshape(-1, 3), 0)
+    ext_before = np.ptp(before, axis=0)
+    ext_after = np.ptp(after, axis=0)
+    # the packer may turn a footprint about Z; the height is what the rotation sets
+    assert ext_before[2] == pytest.approx(modelled[2])
+    assert ext_after[2] == pytest.approx(modelled[1])  # new height = old Y extent
+    np.testing.assert_allclose(sorted(ext_after), sorted(modelled), atol=1e-4)
+    assert after[:, 2].min() == pytest.approx(0.0, abs=1e-5)  # resting on the bed

@@ -894,5 +894,9 @@ def print_package(request: PlanRequest, priorities_text: str) -> bytes:
     """print_package.zip bytes (queue.json/csv, STLs, 3MF plates, job manifests)."""
     result = get_queue_plan(request, priorities_text)
     return export.print_package_bytes(
-        result.queue, result.catalog.parts, result.printers, result.estimates.estimates
+        result.queue,
+        result.catalog.parts,
+        result.printers,
+        result.estimates.estimates,
+        result.estimates.rotation,
     )
