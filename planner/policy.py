@@ -173,6 +173,23 @@ def _negbin_shape(
     return is_nb, r, 1.0 / vtm_nb
 
 
+def _overdispersed(
+    k: np.ndarray, mean: np.ndarray, vtm: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """NB rows, size and probability where any ``vtm`` exceeds the threshold.
+
+    ``None`` when every row is Poisson (no ``vtm`` or none over-dispersed).
+    """
+    if vtm is None:
+        return None
+    vtm = np.broadcast_to(
+        np.asarray(vtm, float), np.broadcast_shapes(k.shape, mean.shape)
+    )
+    if not np.any(vtm > OVERDISPERSED_VTM):
+        return None
+    return _negbin_shape(mean, vtm)
+
+
 def demand_cdf(
     k: np.ndarray, mean: np.ndarray, vtm: np.ndarray | None = None
 ) -> np.ndarray:
@@ -185,14 +202,10 @@ def demand_cdf(
     k = np.asarray(k)
     mean = np.asarray(mean, float)
     pois = poisson_cdf(k, mean)
-    if vtm is None:
+    shape = _overdispersed(k, mean, vtm)
+    if shape is None:
         return pois
-    vtm = np.broadcast_to(
-        np.asarray(vtm, float), np.broadcast_shapes(k.shape, mean.shape)
-    )
-    if not np.any(vtm > OVERDISPERSED_VTM):
-        return pois
-    is_nb, r, p = _negbin_shape(mean, vtm)
+    is_nb, r, p = shape
     nb = special.betainc(r, np.maximum(k, 0) + 1.0, p)
     nb = np.where(k < 0, 0.0, np.where(mean <= 0, 1.0, nb))
     return np.where(is_nb, nb, pois)
@@ -204,19 +217,16 @@ def demand_sf(
     """P(X > k) for the lead-time demand of :func:`demand_cdf`.
 
     ``shift=1`` gives the tail of the size-biased law used by the loss function:
-    Poisson unchanged, negative binomial with size r + 1.
+    Poisson unchanged, negative binomial with size r + 1. Computed as the upper
+    incomplete beta, not 1 - cdf, so small tails keep their precision.
     """
     k = np.asarray(k)
     mean = np.asarray(mean, float)
     pois = poisson_sf(k, mean)
-    if vtm is None:
+    shape = _overdispersed(k, mean, vtm)
+    if shape is None:
         return pois
-    vtm = np.broadcast_to(
-        np.asarray(vtm, float), np.broadcast_shapes(k.shape, mean.shape)
-    )
-    if not np.any(vtm > OVERDISPERSED_VTM):
-        return pois
-    is_nb, r, p = _negbin_shape(mean, vtm)
+    is_nb, r, p = shape
     nb = special.betainc(np.maximum(k, 0) + 1.0, r + shift, 1.0 - p)
     nb = np.where(k < 0, 1.0, np.where(mean <= 0, 0.0, nb))
     return np.where(is_nb, nb, pois)
