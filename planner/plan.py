@@ -47,6 +47,7 @@ from planner.sourcing import (
     solve_sourcing,
     sweep_budget,
 )
+from planner.units import G_PER_KG, SECONDS_PER_HOUR
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -412,6 +413,42 @@ def _apply_lot_sizing(
         column = cols[name].copy()
         column[rows] = value
         cols[name] = column
+
+
+def policy_totals(columns: dict[str, np.ndarray]) -> dict[str, float]:
+    """Headline totals of a policy (``PolicyResult.columns``).
+
+    Stock investment and just-in-case investment [currency], annual cost
+    [currency/year], and the number of parts holding just-in-case stock, to order
+    now, and below their fill-rate target today.
+    """
+    return {
+        "investment": float(np.sum(columns["investment"])),
+        "just_in_case_investment": float(np.sum(columns["just_in_case_investment"])),
+        "n_just_in_case": int(np.sum(np.asarray(columns["just_in_case_units"]) > 0)),
+        "annual_cost": float(np.sum(columns["annual_cost"])),
+        "n_to_order": int(np.sum(np.asarray(columns["to_order"]) > 0)),
+        "n_below_target": int(np.sum(np.asarray(columns["fill_rate_gap"]) > 0)),
+    }
+
+
+def queue_totals(queue: PrintQueue) -> dict[str, float]:
+    """Headline totals of a print queue.
+
+    Jobs packed on one plate share its print time, so printer hours are summed
+    per plate, not per job; filament [kg] and cost [currency] per job.
+    """
+    jobs = queue.jobs
+    plate_seconds = {job.plate_id: job.print_time_s for job in jobs}
+    return {
+        "jobs": len(jobs),
+        "plates": len(plate_seconds),
+        "printers": len({job.printer_id for job in jobs}),
+        "print_hours": float(sum(plate_seconds.values()) / SECONDS_PER_HOUR),
+        "filament_kg": float(sum(job.filament_g for job in jobs) / G_PER_KG),
+        "cost": float(sum(job.cost for job in jobs)),
+        "late_jobs": sum(job.end > job.due for job in jobs),
+    }
 
 
 def _rows(columns: dict[str, np.ndarray], n: int) -> list[dict]:

@@ -295,3 +295,32 @@ def test_estimates_use_the_best_orientation(tmp_path) -> None:
         assert row["bbox_z_mm"] == pytest.approx(3.0)
         profile = next(p for p in printers if p.printer_id == row["printer_id"]).profile
         assert row["layers"] == pytest.approx(3.0 / profile.layer_height_mm, abs=1)
+
+
+def test_queue_totals_count_a_shared_plate_once(demo_result) -> None:
+    """Printer hours sum the plates' run times (end - start), not every job on them;
+    filament and cost sum the jobs."""
+    from planner.plan import queue_totals
+
+    jobs = demo_result.queue.jobs
+    totals = queue_totals(demo_result.queue)
+    runs = {j.plate_id: (j.end - j.start).total_seconds() for j in jobs}
+    assert totals["print_hours"] == pytest.approx(sum(runs.values()) / 3600, rel=1e-4)
+    assert totals["plates"] == len(runs)
+    assert totals["jobs"] == len(jobs)
+    assert totals["filament_kg"] == pytest.approx(sum(j.filament_g for j in jobs) / 1e3)
+    if totals["plates"] < totals["jobs"]:  # shared plates: per-job sums overcount
+        assert sum(j.print_time_s for j in jobs) / 3600 > totals["print_hours"]
+
+
+def test_policy_totals_are_the_column_sums() -> None:
+    """Headline totals equal sums and counts over the policy rows."""
+    from planner.plan import policy_totals
+
+    result = compute_policy(make_catalog(), [OUTAGES, WINDOW])
+    rows = result.rows
+    totals = policy_totals(result.columns)
+    assert totals["investment"] == pytest.approx(sum(r["investment"] for r in rows))
+    assert totals["annual_cost"] == pytest.approx(sum(r["annual_cost"] for r in rows))
+    assert totals["n_just_in_case"] == sum(r["just_in_case_units"] > 0 for r in rows)
+    assert totals["n_below_target"] == sum(r["fill_rate_gap"] > 0 for r in rows)

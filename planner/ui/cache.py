@@ -35,6 +35,8 @@ from planner.plan import (
     compute_policy,
     estimate_parts,
     estimate_rows,
+    policy_totals,
+    queue_totals,
     run_plan,
     simulation_plan,
 )
@@ -55,7 +57,6 @@ from planner.scenarios import (
     simulate,
 )
 from planner.sourcing import SourcingParams, sourcing_table, summary_dict
-from planner.units import G_PER_KG, SECONDS_PER_HOUR
 
 #: File endings the catalog upload accepts.
 TABLE_SUFFIXES = (".csv", ".xlsx", ".zip")
@@ -429,15 +430,8 @@ def allocation_frame(result: BudgetResult) -> pd.DataFrame:
 
 
 def policy_metrics(frame: pd.DataFrame) -> dict[str, float]:
-    """Totals of a policy table: stock investment, just-in-case share, to order."""
-    return {
-        "investment": float(frame["investment"].sum()),
-        "just_in_case_investment": float(frame["just_in_case_investment"].sum()),
-        "n_just_in_case": int((frame["just_in_case_units"] > 0).sum()),
-        "annual_cost": float(frame["annual_cost"].sum()),
-        "n_to_order": int((frame["to_order"] > 0).sum()),
-        "n_below_target": int((frame["fill_rate_gap"] > 0).sum()),
-    }
+    """Totals of a policy table (core: planner.plan.policy_totals)."""
+    return policy_totals({c: frame[c].to_numpy() for c in frame.columns})
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
@@ -798,19 +792,8 @@ def gantt_frame(result: PlanResult) -> pd.DataFrame:
 
 
 def queue_metrics(result: PlanResult) -> dict[str, float]:
-    """Totals of the print queue: jobs, print hours, filament, cost, last end."""
-    jobs = result.queue.jobs
-    print_time_s = np.fromiter((j.print_time_s for j in jobs), float, len(jobs))
-    filament_g = np.fromiter((j.filament_g for j in jobs), float, len(jobs))
-    cost = np.fromiter((j.cost for j in jobs), float, len(jobs))
-    return {
-        "jobs": len(jobs),
-        "printers": len({j.printer_id for j in jobs}),
-        "print_hours": float(print_time_s.sum() / SECONDS_PER_HOUR),
-        "filament_kg": float(filament_g.sum() / G_PER_KG),
-        "cost": float(cost.sum()),
-        "late_jobs": sum(j.end > j.due for j in jobs),
-    }
+    """Totals of the print queue (core: planner.plan.queue_totals)."""
+    return queue_totals(result.queue)
 
 
 def priority_frame(result: PlanResult) -> pd.DataFrame:
