@@ -197,11 +197,31 @@ class Catalog:
     source: str = ""
     warnings: tuple[str, ...] = ()
     history_errors: tuple[RowError, ...] = ()
+    #: True when ``stl_dir`` is the temporary folder a ZIP was extracted into,
+    #: which :meth:`cleanup` removes; never set for a folder the caller gave.
+    owns_stl_dir: bool = False
 
     @property
     def part_ids(self) -> list[str]:
         """Part ids in catalog order."""
         return [p.part_id for p in self.parts]
+
+    def cleanup(self) -> None:
+        """Remove the temporary folder a ZIP catalog was extracted into.
+
+        Does nothing for catalogs read from CSV/XLSX (their ``stl_dir`` belongs to
+        the caller), and nothing the second time. Afterwards the parts'
+        ``stl_path`` files are gone: call it when the catalog is replaced or the
+        session ends. ``with load_catalog(...) as catalog:`` calls it on exit.
+        """
+        if self.owns_stl_dir and self.stl_dir is not None:
+            shutil.rmtree(self.stl_dir, ignore_errors=True)
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.cleanup()
 
 
 # ---------------------------------------------------------------------------
@@ -632,7 +652,7 @@ _COLUMNS: tuple[_Column, ...] = (
     _Column(
         name="lot_size",
         kind=_Kind.NUMBER,
-        bounds=_POSITIVE,
+        bounds=_Range(1.0),
         synonyms=(
             "Lot size",
             "Fixed lot size",
@@ -1664,6 +1684,8 @@ def _zip_entry_problem(info: zipfile.ZipInfo) -> str:
     parts = re.split(r"[/\\]+", name)
     suffix = PurePosixPath(name.replace("\\", "/")).suffix.lower()
     problems = (
+        # zipfile cuts a name at NUL, so "\x00.stl" arrives as "" (is_dir() fails)
+        (name == "", "empty name (a NUL character at its start?)"),
         ("\x00" in name, "NUL character in the name"),
         (name.startswith(("/", "\\")), "absolute path"),
         (re.match(r"^[A-Za-z]:", name) is not None, "drive letter in the path"),
@@ -1695,11 +1717,14 @@ def _zip_ignored(name: str) -> bool:
     return parts[0] == "__MACOSX" or base.startswith("._") or base in _ZIP_IGNORED_NAMES
 
 
-def _extract_zip(data: bytes, label: str) -> tuple[Path, list[str], list[str]]:
+def _extract_zip(
+    data: bytes, label: str, extract_dir: Path | None = None
+) -> tuple[Path, list[str], list[str]]:
     """Validate every entry of a catalog ZIP, then extract it into a fresh folder.
 
-    Returns the temporary folder, the relative paths of the extracted files and
-    warnings. Nothing is written unless every entry passes.
+    The folder is a new ``tempfile.mkdtemp`` below ``extract_dir`` (default: the
+    system temporary folder). Returns the folder, the relative paths of the
+    extracted files and warnings. Nothing is written unless every entry passes.
     """
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -1732,7 +1757,14 @@ def _extract_zip(data: bytes, label: str) -> tuple[Path, list[str], list[str]]:
                 )
             seen.add(relative.lower())
             accepted.append((info, relative))
-        folder = Path(tempfile.mkdtemp(prefix="sparecast_catalog_")).resolve()
+        try:
+            folder = Path(
+                tempfile.mkdtemp(prefix="sparecast_catalog_", dir=extract_dir)
+            ).resolve()
+        except OSError as exc:
+            raise CatalogError(
+                f"{label}: cannot create a folder to extract into ({exc})"
+            ) from exc
         try:
             for info, relative in accepted:
                 _extract_entry(archive, info, folder, relative, label)
@@ -1819,6 +1851,7 @@ def load_catalog(
     name: str | None = None,
     stl_dir: str | Path | None = None,
     history: str | Path | bytes | DemandHistory | None = None,
+    extract_dir: str | Path | None = None,
 ) -> Catalog:
     """Import a spare-parts catalog from CSV, XLSX or a ZIP of catalog + STL files.
 
@@ -1837,6 +1870,11 @@ def load_catalog(
         Demand history (long ``part_id, date, quantity`` or wide monthly form,
         see :func:`load_demand_history`), as a path, bytes or a loaded
         :class:`DemandHistory`. A ZIP may carry its own ``demand_history*.csv``.
+    extract_dir
+        Folder below which a ZIP is extracted (into a fresh ``sparecast_catalog_*``
+        subfolder); default the system temporary folder. A caller that owns a
+        per-session folder passes it here, so removing that folder removes every
+        extraction of the session.
 
     Returns
     -------
@@ -1845,6 +1883,9 @@ def load_catalog(
         bad cell (rows with a bad cell are left out), ``column_mapping``
         {original header: canonical name}, the history and its bad rows, and
         warnings (unknown columns, unit conversions, missing STL files, ...).
+        For a ZIP, ``stl_dir`` is the extraction folder and ``owns_stl_dir`` is
+        true: :meth:`Catalog.cleanup` (or ``with load_catalog(...) as c:``)
+        removes it.
 
     Raises
     ------
@@ -1884,14 +1925,17 @@ def load_catalog(
     kind = _detect_kind(data, label)
     warnings: list[str] = []
     if kind == "zip":
-        folder, files, zip_warnings = _extract_zip(data, label)
+        folder, files, zip_warnings = _extract_zip(
+            data, label, None if extract_dir is None else Path(extract_dir)
+        )
         try:
-            return _load_extracted(
+            catalog = _load_extracted(
                 folder, files, label, warnings + zip_warnings, stl_dir, history
             )
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
+        return dataclasses.replace(catalog, owns_stl_dir=True)
     if stl_dir is not None:
         stl_root = Path(stl_dir).resolve()
     else:

@@ -1,8 +1,12 @@
 """Command-line interface: ``python -m planner validate|estimate|policy|plan|simulate``.
 
-Exit status 0 on success, 2 on invalid input (the errors go to stderr). Machine-
-readable output (``--format json``, ``simulate``) goes to stdout and nothing else
-does: solver banners are sent to stderr.
+Exit status 0 on success, 2 on invalid input or a plan the solver cannot find
+(the errors go to stderr, one line each, no traceback), 130 when interrupted
+(Ctrl-C). Machine-readable output (``--format json``, ``simulate``) goes to stdout
+and nothing else does: solver banners are sent to stderr. Output files are
+written atomically (:mod:`planner.export`), so an interrupt leaves each one
+either as it was or complete; ``plan --out DIR`` writes only its own files into
+``DIR``.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ from planner.printers import (
 
 EXIT_OK = 0
 EXIT_INVALID = 2
+#: Exit status after Ctrl-C (128 + SIGINT, as shells report it).
+EXIT_INTERRUPTED = 130
 
 
 @contextlib.contextmanager
@@ -49,6 +55,16 @@ def stdout_to_stderr() -> Iterator[None]:
         sys.stdout.flush()
         os.dup2(saved, 1)
         os.close(saved)
+
+
+@contextlib.contextmanager
+def _planner_warnings_as_lines() -> Iterator[None]:
+    """Report each PlannerWarning raised in the block as one ``warning:`` line."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PlannerWarning)
+        yield
+    for note in dict.fromkeys(str(w.message) for w in caught):
+        print(f"warning: {note}", file=sys.stderr)
 
 
 def _load_catalog(args: argparse.Namespace) -> Catalog:
@@ -343,8 +359,14 @@ def cmd_plan(args: argparse.Namespace) -> int:
         budget=args.budget,
         min_fill_rate_by_criticality=_min_fill_rates(args.min_fill_rate),
         material_budget_per_year=args.material_budget,
+        time_limit_s=args.time_limit,
     )
-    with stdout_to_stderr():
+    print(
+        f"planning {len(catalog.parts)} parts on {len(printers)} printers ...",
+        file=sys.stderr,
+        flush=True,
+    )
+    with stdout_to_stderr(), _planner_warnings_as_lines():
         result = run_plan(
             catalog, printers, materials, scenarios=scenarios, params=params
         )
@@ -357,7 +379,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         from planner.export import atomic_write_text
         from planner.plan import budget_sweep
 
-        with stdout_to_stderr():
+        with stdout_to_stderr(), _planner_warnings_as_lines():
             rows = budget_sweep(result, n_points=args.sweep)
         sweep_path = Path(args.out) / "budget_sweep.csv"
         atomic_write_text(sweep_path, pd.DataFrame(rows).to_csv(index=False))
@@ -454,6 +476,17 @@ def _read_saved_sourcing(plan_dir: Path) -> dict[str, tuple[str, str]]:
         return {row["part_id"]: (row["mode"], row["printer_id"]) for row in reader}
 
 
+def _positive_seconds(text: str) -> float:
+    """argparse type of --time-limit: a finite number of seconds > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (np.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected seconds > 0, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m planner``."""
     parser = argparse.ArgumentParser(
@@ -544,7 +577,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="also write budget_sweep.csv: the optimum at N budgets (cost vs fill rate)",
     )
-    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument(
+        "--time-limit",
+        type=_positive_seconds,
+        default=30.0,
+        metavar="S",
+        help="solver time limit per solve in seconds; when it runs out the best plan "
+        "found is written with status Feasible [30]",
+    )
+    p.add_argument(
+        "--out",
+        required=True,
+        help="output folder (created if missing; only the plan's own files in it "
+        "are replaced, each atomically)",
+    )
     p.set_defaults(func=cmd_plan)
 
     p = sub.add_parser("simulate", help="Monte Carlo what-if of the plan")
@@ -572,12 +618,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if (stream.encoding or "").lower().replace("-", "") != "utf8":
             with contextlib.suppress(AttributeError, ValueError):
                 stream.reconfigure(encoding="utf-8", errors="replace")
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             return int(args.func(args))
+    except KeyboardInterrupt:
+        print(
+            "interrupted: stopped; every output file is either as it was or complete",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     except PlannerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INVALID

@@ -2,7 +2,11 @@
 
 pandas lives here (and in ``catalog.load_catalog``). Every file is written whole
 to a temporary file in the destination folder and then moved over the
-destination with :func:`os.replace`, so a reader never sees half a file.
+destination with :func:`os.replace`, so a reader never sees half a file; an
+interrupt (Ctrl-C, SIGTERM) that arrives meanwhile waits until the file is in
+place (:func:`deferred_interrupts`), so it leaves the old file or the new one
+and no temporary file behind. Only the files named here are written; nothing
+else in an output folder is touched.
 
 The print package (``print_package.zip``) is what the print lab imports:
 
@@ -33,14 +37,17 @@ replaced by ``_`` (and a ``_2``, ``_3``… suffix should two ids collide).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
 import os
 import re
+import signal
 import tempfile
+import threading
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -330,24 +337,57 @@ def summary_dict(plan: Any, **extra: Any) -> dict[str, Any]:
 # --------------------------------------------------------------- atomic writes
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (temp file in the folder + os.replace).
+#: Signals held back while a file is moved into place.
+DEFERRED_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM)
+#: Prefix and suffix of the temporary files (a crash leaves ``.<name>.*.tmp``).
+TEMP_SUFFIX = ".tmp"
 
-    The file keeps the mode of the file it replaces; a new file gets 0o644
-    (a temporary file would otherwise be private, 0o600).
 
-    Returns
-    -------
-    pathlib.Path
-        The path written.
+@contextlib.contextmanager
+def deferred_interrupts() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back until the block ends, then deliver them.
+
+    In the main thread the handlers are swapped for one that only notes the
+    signal; on leaving the block the old handlers return and each noted signal
+    is raised again (Ctrl-C then raises :class:`KeyboardInterrupt` after the
+    block). Elsewhere (no handlers can be set there) the block runs as is.
+
+    Examples
+    --------
+    >>> with deferred_interrupts():
+    ...     pass
     """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-    )
-    mode = target.stat().st_mode & 0o777 if target.is_file() else 0o644
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+
+    def note(signum: int, frame: object) -> None:
+        caught.append(signum)
+
+    saved = {}
+    for sig in DEFERRED_SIGNALS:
+        handler = signal.getsignal(sig)
+        if handler is None:  # set outside Python: cannot be put back
+            continue
+        saved[sig] = handler
+        signal.signal(sig, note)
     try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+        for sig in dict.fromkeys(caught):
+            signal.raise_signal(sig)
+
+
+def _write_replace(target: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``target``, then os.replace it."""
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent
+    )
+    try:
+        mode = target.stat().st_mode & 0o777 if target.is_file() else 0o644
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -357,7 +397,52 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return target
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (temp file in the folder + os.replace).
+
+    Interrupts wait until the file is in place (:func:`deferred_interrupts`);
+    on any error the temporary file is removed and ``path`` keeps its old
+    content. The file keeps the mode of the file it replaces; a new file gets
+    0o644 (a temporary file would otherwise be private, 0o600).
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Examples
+    --------
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = atomic_write_bytes(Path(folder) / "a.txt", b"new")
+    ...     path.read_bytes(), sorted(p.name for p in Path(folder).iterdir())
+    (b'new', ['a.txt'])
+    """
+    return atomic_write_many({Path(path): data})[0]
+
+
+def atomic_write_many(files: Mapping[str | Path, bytes]) -> list[Path]:
+    """Write several files atomically, one after the other, as one uninterruptible step.
+
+    Each file goes to a temporary file in its folder and is moved over its
+    destination with :func:`os.replace`. Interrupts wait until the last file is
+    in place, so a set of outputs written together is never half old, half new.
+    An error (disk full, a folder in the way) stops the writing: files written
+    before it are new, the rest keep their old content, no temporary file stays.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The paths written, in the order given.
+    """
+    targets = [(Path(p), bytes(d)) for p, d in files.items()]
+    for target, _ in targets:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    with deferred_interrupts():
+        for target, data in targets:
+            _write_replace(target, data)
+    return [target for target, _ in targets]
 
 
 def atomic_write_text(path: str | Path, text: str, *, encoding: str = "utf-8") -> Path:
@@ -901,12 +986,16 @@ def write_plan_dir(
     printers: Sequence[Printer],
     estimates: Mapping[tuple[str, str], Any],
     rotations: Mapping[tuple[str, str], np.ndarray] | None = None,
+    extra_files: Mapping[str, bytes] | None = None,
 ) -> dict[str, Path]:
     """Write the ``plan`` command's output folder, every file atomically.
 
     Files: policy.csv, sourcing.csv, summary.json, print_queue.csv,
-    print_queue.json and print_package.zip. Everything is built in memory first,
-    so a bad input raises before any file is written.
+    print_queue.json and print_package.zip, then ``extra_files`` (file name →
+    bytes). Everything is built in memory first, so a bad input raises before
+    any file is written; the files are then written together with
+    :func:`atomic_write_many` (an interrupt leaves all old or all new). Other
+    files in ``out_dir`` are left alone.
 
     Returns
     -------
@@ -916,7 +1005,8 @@ def write_plan_dir(
     Raises
     ------
     PlannerError
-        When ``summary`` lacks one of :data:`SUMMARY_KEYS`, or as
+        When ``summary`` lacks one of :data:`SUMMARY_KEYS`, an extra file name is
+        not a plain file name or repeats one of the plan's files, or as
         :func:`policy_frame`, :func:`sourcing_frame` and
         :func:`print_package_bytes`.
     """
@@ -937,11 +1027,18 @@ def write_plan_dir(
             queue, parts, printers, estimates, rotations
         ),
     }
+    for name, data in (extra_files or {}).items():
+        if Path(name).name != name or name in contents or name.startswith("."):
+            raise PlannerError(
+                f"extra_files: names must be plain file names other than "
+                f"{', '.join(contents)}, got {name!r}"
+            )
+        contents[name] = data
     folder = Path(out_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    return {
-        name: atomic_write_bytes(folder / name, data) for name, data in contents.items()
-    }
+    written = atomic_write_many(
+        {folder / name: data for name, data in contents.items()}
+    )
+    return dict(zip(contents, written, strict=True))
 
 
 def write_plan_outputs(out_dir: str | Path, result: Any) -> list[Path]:
@@ -957,7 +1054,8 @@ def write_plan_outputs(out_dir: str | Path, result: Any) -> list[Path]:
     Returns
     -------
     list of pathlib.Path
-        The files written, in :func:`write_plan_dir` order.
+        The files written, in :func:`write_plan_dir` order, estimates.csv
+        last.
 
     Raises
     ------
@@ -972,6 +1070,9 @@ def write_plan_outputs(out_dir: str | Path, result: Any) -> list[Path]:
         "scenarios": [s.name for s in result.scenarios],
         "n_print_jobs": len(result.queue.jobs),
     }
+    from planner.plan import estimate_rows
+
+    estimates_csv = rows_to_csv(estimate_rows(result.estimates)).encode("utf-8")
     written = write_plan_dir(
         out_dir,
         policy_rows=result.policy.rows,
@@ -982,10 +1083,6 @@ def write_plan_outputs(out_dir: str | Path, result: Any) -> list[Path]:
         printers=result.printers,
         estimates=result.estimates.estimates,
         rotations=getattr(result.estimates, "rotation", None),
+        extra_files={"estimates.csv": estimates_csv},
     )
-    from planner.plan import estimate_rows
-
-    rows = estimate_rows(result.estimates)
-    estimates_path = Path(out_dir) / "estimates.csv"
-    atomic_write_text(estimates_path, rows_to_csv(rows))
-    return [*written.values(), estimates_path]
+    return list(written.values())

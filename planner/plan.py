@@ -500,7 +500,8 @@ def estimate_parts(
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", PlannerWarning)
                 mesh = load_stl(part.stl_path, name=part.stl_file)
-                geometry[part.part_id] = analyse_mesh(mesh).properties
+                topology = analyse_mesh(mesh)
+                geometry[part.part_id] = topology.properties
                 if not runs:
                     notes.append(
                         f"part {part.part_id}: no printer runs {part.am_material}"
@@ -693,6 +694,8 @@ def run_plan(
         horizon_days=queue_horizon_days,
         demand_per_year=demand.demand_per_year,
         scenario=first,
+        rotations=est.rotation,
+        materials=materials,
     )
     timings["queue_s"] = time.perf_counter() - t0
     return PlanResult(
@@ -804,6 +807,18 @@ def simulation_plan(
     print_time_h = np.where(has_printer, options.print_time_h[rows, jj], 0.0)
     print_lead = np.where(has_printer, options.print_lead_time_days[rows, jj], 0.0)
     printed_units = np.isin(mode, [Mode.PRINT_STOCK.value, Mode.PRINT_ON_DEMAND.value])
+    # Bought parts under an (r, Q) policy keep it in the simulation.
+    cols = result.policy.columns
+    lot_rows = (mode == Mode.BUY_STOCK.value) & (
+        np.asarray(cols["policy"], dtype=object) == PolicyKind.REORDER_POINT_LOT.value
+    )
+    lot_size = np.where(lot_rows, np.asarray(cols["order_quantity"], float), np.nan)
+    reorder_point = np.where(lot_rows, np.asarray(cols["reorder_point"], float), np.nan)
+    daily_h = {p.printer_id: p.hours_available_per_week / 7.0 for p in result.printers}
+    hours_of = np.array([daily_h.get(p, 0.0) for p in printer_id], dtype=float)
+    post_h = np.array([p.post_process_hours for p in parts], dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        post_days = np.where(hours_of > 0, post_h / hours_of, 0.0)
     unit_value = np.where(
         printed_units & has_printer, options.print_unit_cost[rows, jj], arr.unit_cost
     )
@@ -824,4 +839,8 @@ def simulation_plan(
         supplier=arr.supplier,
         supplier_region=arr.supplier_region,
         criticality=arr.criticality,
+        reorder_point=reorder_point,
+        lot_size=lot_size,
+        post_process_days=np.nan_to_num(post_days),
+        printer_hours_per_day=daily_h,
     )

@@ -7,6 +7,14 @@ up. :func:`estimate_plate` places the parts (given positions, a grid, or a
 rectangle packing on a bed), merges them into one mesh and runs
 :func:`planner.slicing.estimate_print` on it, then splits the plate's time and
 cost between the parts by filament.
+
+Slicing the merged plate costs as much as slicing every copy. With
+``method="compose"`` each distinct part is sliced once (:func:`layer_figures`,
+which also gives its estimate alone) and the plate's layers are the sums of the
+parts' layers (:func:`compose_layers`): extrusion and travel add up, the layer
+change is paid once, a travel move joins neighbouring parts, and the cooling
+slowdown is worked out on the whole layer. The print queue uses this, reusing
+each part's figures on every plate it appears on.
 """
 
 from __future__ import annotations
@@ -14,13 +22,24 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 
 from planner.errors import GeometryError
 from planner.geometry import Mesh, MeshTopology, analyse_mesh
 from planner.printers import Material, PrintProfile
-from planner.slicing import PrintEstimate, estimate_print
+from planner.slicing import (
+    _RECTILINEAR_LIKE,
+    ROLES,
+    PrintEstimate,
+    _support_area,
+    estimate_layers,
+    estimate_print,
+    slice_mesh,
+    trapezoid_time_s,
+)
+from planner.units import G_PER_KG, MM3_PER_CM3, SECONDS_PER_HOUR
 
 #: Default gap between parts on a plate. [mm]
 DEFAULT_SPACING_MM = 5.0
@@ -251,8 +270,420 @@ def _overlaps(corners: np.ndarray, footprints_mm: np.ndarray) -> list[tuple[int,
     return list(zip(i.tolist(), j.tolist(), strict=True))
 
 
+class PlateMethod(StrEnum):
+    """How :func:`estimate_plate` gets the plate's print.
+
+    ``slice`` merges the parts into one mesh and slices it; ``compose`` slices
+    each distinct part once and adds up their layers (:func:`compose_layers`),
+    which is as fast as the parts alone and reuses :class:`LayerFigures`.
+    """
+
+    SLICE = "slice"
+    COMPOSE = "compose"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class LayerFigures:
+    """One part's print layer by layer: what a composed plate adds up.
+
+    Arrays have one entry per layer of the part, from the bed up.
+
+    Attributes
+    ----------
+    topology
+        The part as analysed (mesh, size, winding).
+    estimate
+        Its estimate when printed alone (equal to
+        :func:`planner.slicing.estimate_print` on the same mesh).
+    extruding_s
+        Extrusion time of every role, before any cooling slowdown. [s]
+    moving_s
+        Travel and retraction time, less the layer change. [s]
+    layer_change_s
+        Z move plus the profile's layer change time: what a plate pays once. [s]
+    path_mm
+        Extruded path length. [mm]
+    extruded_mm3
+        Extruded volume. [mm³]
+    printed
+        Layers with anything to print.
+    """
+
+    topology: MeshTopology
+    estimate: PrintEstimate
+    extruding_s: np.ndarray
+    moving_s: np.ndarray
+    layer_change_s: np.ndarray
+    path_mm: np.ndarray
+    extruded_mm3: np.ndarray
+    printed: np.ndarray
+
+    @property
+    def n_layers(self) -> int:
+        """Layers of the part (printed or not)."""
+        return int(self.printed.size)
+
+
+def _cooling_extra_s(
+    extruding_s: np.ndarray,
+    moving_s: np.ndarray,
+    path_mm: np.ndarray,
+    printed: np.ndarray,
+    profile: PrintProfile,
+) -> np.ndarray:
+    """Cooling slowdown per layer [s], as :mod:`planner.slicing` models it.
+
+    A layer printed faster than ``slowdown_below_layer_time_s`` has its
+    extrusions slowed so that it takes that long, but not below
+    ``min_print_speed_mm_s`` (PrusaSlicer CoolingBuffer).
+    """
+    if profile.slowdown_below_layer_time_s <= 0:
+        return np.zeros(printed.size)
+    slowest = path_mm / max(profile.min_print_speed_mm_s, 1e-9)
+    wanted = np.maximum(profile.slowdown_below_layer_time_s - moving_s, extruding_s)
+    extra = np.minimum(wanted, np.maximum(slowest, extruding_s)) - extruding_s
+    return np.where(printed, np.maximum(extra, 0.0), 0.0)
+
+
+def _retract_move_s(profile: PrintProfile) -> float:
+    """Time of one retraction and unretraction. [s]"""
+    if profile.retract_length_mm <= 0:
+        return 0.0
+    v_e = profile.max_jerk_e_mm_s
+    return 2.0 * float(
+        trapezoid_time_s(
+            np.array(profile.retract_length_mm), v_e, v_e,
+            profile.retract_speed_mm_s, profile.retract_acceleration_mm_s2,
+        )
+    )  # fmt: skip
+
+
+def _hop_time_s(length_mm: float, profile: PrintProfile) -> float:
+    """One travel move between parts [s]: trapezoid, plus a retraction when long."""
+    if length_mm <= 0:
+        return 0.0
+    v = min(profile.travel_speed_mm_s, profile.max_feedrate_mm_s)
+    v_end = min(v, profile.max_jerk_mm_s / math.sqrt(0.5))
+    move = float(
+        trapezoid_time_s(
+            np.array(length_mm), v_end, v_end, v, profile.travel_acceleration_mm_s2
+        )
+    )
+    retract = (
+        _retract_move_s(profile)
+        if length_mm >= profile.retract_before_travel_mm
+        else 0.0
+    )
+    return move + retract
+
+
+def layer_figures(
+    mesh: Mesh | MeshTopology,
+    *,
+    profile: PrintProfile,
+    material: Material,
+    hourly_rate: float = 0.0,
+    printer_id: str = "",
+    name: str = "",
+) -> LayerFigures:
+    """Slice one part and keep its per-layer figures (and its estimate alone).
+
+    Runs the same steps as :func:`planner.slicing.estimate_print` (slice, support,
+    extrusion plan, per-layer role times, cooling slowdown) and keeps the
+    per-layer sums a plate composes; the part's estimate is assembled from them,
+    so slicing once serves both.
+
+    Parameters
+    ----------
+    mesh
+        The part in its print orientation (Z up), or its analysis.
+    profile, material, hourly_rate, printer_id, name
+        As for :func:`planner.slicing.estimate_print`.
+
+    Returns
+    -------
+    LayerFigures
+
+    Raises
+    ------
+    GeometryError
+        When the mesh has no facet with a non-zero area.
+
+    Examples
+    --------
+    >>> from planner.geometry import box_mesh
+    >>> pla = Material(material="PLA", density_g_cm3=1.24, cost_per_kg=25.0)
+    >>> fig = layer_figures(box_mesh((20.0, 20.0, 20.0)), profile=PrintProfile(),
+    ...                     material=pla)
+    >>> fig.n_layers, fig.estimate.layers
+    (100, 100)
+    """
+    topo = mesh if isinstance(mesh, MeshTopology) else analyse_mesh(mesh)
+    label = name or (mesh.name if isinstance(mesh, Mesh) else "")
+    props = topo.properties
+    stack = slice_mesh(
+        topo,
+        layer_height_mm=profile.layer_height_mm,
+        first_layer_height_mm=profile.first_layer_height_mm,
+    )
+    support = _support_area(topo, stack, profile) if profile.support_material else None
+    plan, times = estimate_layers(stack, profile, support_area_mm2=support)
+    travel_mm = times.pop("_travel_mm")
+    v_z = min(profile.travel_speed_mm_s, profile.max_feedrate_z_mm_s)
+    z_move = trapezoid_time_s(
+        stack.height_mm, profile.max_jerk_z_mm_s, profile.max_jerk_z_mm_s, v_z,
+        profile.max_acceleration_z_mm_s2,
+    )  # fmt: skip
+    change = np.where(plan.printed, z_move + profile.layer_change_time_s, 0.0)
+    moving = times["travel"] + times["retract"]
+    extruding = np.sum(
+        [t for r, t in times.items() if r not in ("travel", "retract")], axis=0
+    )
+    path = (
+        plan.ext_perimeter_mm + plan.perimeter_mm + plan.sparse_mm + plan.solid_mm
+        + plan.top_mm + plan.bridge_mm + plan.support_mm + plan.gap_fill_mm
+    )  # fmt: skip
+    times["cooling_slowdown"] = _cooling_extra_s(
+        extruding, moving, path, plan.printed, profile
+    )
+    print_time = float(np.sum([times[r] for r in ROLES], axis=0).sum())
+    normal_path = (
+        plan.ext_perimeter_mm + plan.perimeter_mm + plan.sparse_mm + plan.solid_mm
+        + plan.top_mm + plan.support_mm
+    )  # fmt: skip
+    extruded = (
+        normal_path * plan.cross_section_mm2
+        + plan.bridge_mm * plan.bridge_cross_section_mm2
+        + plan.gap_fill_mm2 * stack.height_mm
+    )
+    paths = {
+        "ext_perimeter": plan.ext_perimeter_mm,
+        "perimeter": plan.perimeter_mm,
+        "sparse_infill": plan.sparse_mm,
+        "solid_infill": plan.solid_mm,
+        "top_solid_infill": plan.top_mm,
+        "bridge_infill": plan.bridge_mm,
+        "gap_fill": plan.gap_fill_mm,
+        "support": plan.support_mm,
+        "travel": travel_mm,
+    }
+    warnings = list(props.warnings)
+    if profile.fill_pattern.lower() not in _RECTILINEAR_LIKE:
+        warnings.append(
+            f"fill_pattern {profile.fill_pattern!r} estimated as rectilinear "
+            "(same extruded volume, line lengths approximate)"
+        )
+    estimate = _assemble_estimate(
+        print_time_s=print_time,
+        extruded_mm3=float(extruded.sum()),
+        profile=profile,
+        material=material,
+        hourly_rate=hourly_rate,
+        file=label,
+        triangles=props.n_triangles,
+        volume_mm3=props.volume_mm3,
+        size_mm=props.size_mm,
+        layers=int(plan.printed.sum()),
+        printer_id=printer_id,
+        warnings=tuple(warnings),
+        role_time_s=tuple((r, float(times[r].sum())) for r in ROLES),
+        role_path_mm=tuple((r, float(p.sum())) for r, p in paths.items()),
+    )
+    return LayerFigures(
+        topology=topo,
+        estimate=estimate,
+        extruding_s=extruding,
+        moving_s=moving - change,
+        layer_change_s=change,
+        path_mm=path,
+        extruded_mm3=extruded,
+        printed=plan.printed.astype(bool),
+    )
+
+
+def _assemble_estimate(
+    *,
+    print_time_s: float,
+    extruded_mm3: float,
+    profile: PrintProfile,
+    material: Material,
+    hourly_rate: float,
+    file: str,
+    triangles: int,
+    volume_mm3: float,
+    size_mm: Sequence[float],
+    layers: int,
+    printer_id: str,
+    warnings: tuple[str, ...],
+    role_time_s: tuple[tuple[str, float], ...],
+    role_path_mm: tuple[tuple[str, float], ...],
+) -> PrintEstimate:
+    """A :class:`PrintEstimate` from time and extruded volume (filament, costs)."""
+    filament_area = math.pi * profile.filament_diameter_mm**2 / 4.0
+    filament_g = extruded_mm3 / MM3_PER_CM3 * material.density_g_cm3
+    material_cost = filament_g / G_PER_KG * material.cost_per_kg
+    machine_cost = print_time_s / SECONDS_PER_HOUR * hourly_rate
+    return PrintEstimate(
+        file=file,
+        triangles=triangles,
+        volume_mm3=volume_mm3,
+        bbox_x_mm=float(size_mm[0]),
+        bbox_y_mm=float(size_mm[1]),
+        bbox_z_mm=float(size_mm[2]),
+        layers=layers,
+        print_time_s=print_time_s,
+        filament_mm=extruded_mm3 / filament_area,
+        filament_g=filament_g,
+        material_cost=material_cost,
+        machine_cost=machine_cost,
+        total_cost=material_cost + machine_cost,
+        material=material.material,
+        printer_id=printer_id,
+        warnings=warnings,
+        role_time_s=role_time_s,
+        role_path_mm=role_path_mm,
+    )
+
+
+def neighbour_hop_mm(corners_mm: np.ndarray, footprints_mm: np.ndarray) -> float:
+    """Mean distance from each part's footprint centre to its nearest neighbour's. [mm]
+
+    0 for a single part.
+
+    Examples
+    --------
+    >>> neighbour_hop_mm(np.array([[0.0, 0.0], [15.0, 0.0], [0.0, 25.0]]),
+    ...                  np.full((3, 2), 10.0))
+    18.333333333333332
+    """
+    centres = np.asarray(corners_mm, float) + 0.5 * np.asarray(footprints_mm, float)
+    n = centres.shape[0]
+    if n < 2:
+        return 0.0
+    distance = np.linalg.norm(centres[:, None, :] - centres[None, :, :], axis=2)
+    np.fill_diagonal(distance, np.inf)
+    return float(distance.min(axis=1).mean())
+
+
+def compose_layers(
+    figures: Sequence[LayerFigures],
+    *,
+    hop_mm: float,
+    profile: PrintProfile,
+    material: Material,
+    hourly_rate: float = 0.0,
+    printer_id: str = "",
+    name: str = "plate",
+    plate_xy_mm: tuple[float, float] | None = None,
+) -> PrintEstimate:
+    r"""A plate's estimate from its parts' layers, without slicing the plate.
+
+    Layer :math:`k` of the plate holds layer :math:`k` of every part at least
+    that tall (all parts share the layer planes). Its time is
+
+    .. math:: T_k = E_k + M_k + C_k + (m_k - 1) h + S_k
+
+    with :math:`E_k` and :math:`M_k` the parts' extrusion and travel times
+    summed, :math:`C_k` the layer change paid once (the tallest part's),
+    :math:`m_k` parts printing on it, :math:`h` one travel move of ``hop_mm``
+    (with a retraction when it is longer than ``retract_before_travel_mm``)
+    from one part to the next, and :math:`S_k` the cooling slowdown of the whole
+    layer (a plate of many small parts is slowed less than each alone). Filament
+    is the parts' extruded volume summed. One part gives exactly its estimate
+    alone.
+
+    Parameters
+    ----------
+    figures
+        One entry per part on the plate; repeat an entry for copies.
+    hop_mm
+        Travel between neighbouring parts on a layer
+        (:func:`neighbour_hop_mm`). [mm]
+    profile, material, hourly_rate, printer_id
+        As for :func:`planner.slicing.estimate_print`.
+    name
+        The plate's name in the estimate.
+    plate_xy_mm
+        Extent of the parts on the plate, the estimate's bounding box in X and
+        Y [mm]; ``None``: the largest part footprint.
+
+    Returns
+    -------
+    PrintEstimate
+
+    Raises
+    ------
+    GeometryError
+        When ``figures`` is empty or ``hop_mm`` is negative or not finite.
+    """
+    if len(figures) == 0:
+        raise GeometryError(f"plate {name}: figures must hold at least one part, got 0")
+    if not (math.isfinite(hop_mm) and hop_mm >= 0):
+        raise GeometryError(
+            f"plate {name}: hop_mm must be a finite number >= 0, got {hop_mm!r}"
+        )
+    if len(figures) == 1:
+        return figures[0].estimate
+    n_layers = max(f.n_layers for f in figures)
+
+    def total(attr: str) -> np.ndarray:
+        out = np.zeros(n_layers)
+        for f in figures:
+            out[: f.n_layers] += getattr(f, attr)
+        return out
+
+    extruding = total("extruding_s")
+    moving = total("moving_s")
+    path = total("path_mm")
+    active = total("printed")
+    change = np.zeros(n_layers)
+    for f in figures:
+        change[: f.n_layers] = np.maximum(change[: f.n_layers], f.layer_change_s)
+    printed = active > 0
+    moving = (
+        moving + change + np.maximum(active - 1.0, 0.0) * _hop_time_s(hop_mm, profile)
+    )
+    cooling = _cooling_extra_s(extruding, moving, path, printed, profile)
+    print_time = float((extruding + moving + cooling).sum())
+    roles: dict[str, float] = {}
+    paths: dict[str, float] = {}
+    for f in figures:
+        for role, value in f.estimate.role_time_s:
+            roles[role] = roles.get(role, 0.0) + value
+        for role, value in f.estimate.role_path_mm:
+            paths[role] = paths.get(role, 0.0) + value
+    roles["cooling_slowdown"] = float(cooling.sum())
+    # the layer changes and hops the parts no longer pay alone come off travel
+    roles["travel"] = roles.get("travel", 0.0) + float(
+        (change - total("layer_change_s")).sum()
+        + (np.maximum(active - 1.0, 0.0)).sum() * _hop_time_s(hop_mm, profile)
+    )
+    size = np.array([f.topology.properties.size_mm for f in figures])
+    plate_xy = (
+        (float(size[:, 0].max()), float(size[:, 1].max()))
+        if plate_xy_mm is None
+        else plate_xy_mm
+    )
+    return _assemble_estimate(
+        print_time_s=print_time,
+        extruded_mm3=float(total("extruded_mm3").sum()),
+        profile=profile,
+        material=material,
+        hourly_rate=hourly_rate,
+        file=name,
+        triangles=int(sum(f.estimate.triangles for f in figures)),
+        volume_mm3=float(sum(f.estimate.volume_mm3 for f in figures)),
+        size_mm=(plate_xy[0], plate_xy[1], float(size[:, 2].max())),
+        layers=int(printed.sum()),
+        printer_id=printer_id,
+        warnings=tuple(dict.fromkeys(w for f in figures for w in f.estimate.warnings)),
+        role_time_s=tuple((r, roles.get(r, 0.0)) for r in ROLES),
+        role_path_mm=tuple(paths.items()),
+    )
+
+
 def estimate_plate(
-    meshes: Sequence[Mesh],
+    meshes: Sequence[Mesh | LayerFigures],
     placements: Sequence[tuple[float, float]] | None = None,
     *,
     profile: PrintProfile,
@@ -262,15 +693,18 @@ def estimate_plate(
     spacing_mm: float = DEFAULT_SPACING_MM,
     bed_xy_mm: tuple[float, float] | None = None,
     name: str = "plate",
+    turned_90: Sequence[bool] | None = None,
+    method: PlateMethod | str = PlateMethod.SLICE,
 ) -> PlateEstimate:
     """Estimate several parts printed together on one plate.
 
     Parameters
     ----------
     meshes
-        The parts, each in its print orientation (Z up). The same
-        :class:`~planner.geometry.Mesh` object may appear several times (copies);
-        it is then analysed and estimated alone only once.
+        The parts, each in its print orientation (Z up), as meshes or as their
+        :func:`layer_figures` (already sliced: then neither analysed nor
+        estimated alone again). The same object may appear several times
+        (copies); it is then analysed and estimated alone only once.
     placements
         Corner ``(x, y)`` of each part's footprint (its bounding-box minimum) on
         the plate [mm]. ``None``: packed on ``bed_xy_mm`` with rectpack when a bed
@@ -290,6 +724,13 @@ def estimate_plate(
         refused.
     name
         Name of the plate in its estimate.
+    turned_90
+        With ``placements``: whether each part is turned 90 degrees about Z
+        (its footprint corner still at its placement); default none.
+    method
+        ``"slice"`` slices the merged plate mesh; ``"compose"`` adds up the
+        parts' layers (:func:`compose_layers`, travel between neighbouring
+        parts from :func:`neighbour_hop_mm`), as fast as the parts alone.
 
     Returns
     -------
@@ -299,8 +740,10 @@ def estimate_plate(
     ------
     GeometryError
         When ``meshes`` is empty, ``placements`` does not give one finite
-        ``(x, y)`` per part, ``spacing_mm`` is negative or not finite, the parts
-        do not fit on ``bed_xy_mm``, or a mesh has no facet with a non-zero area.
+        ``(x, y)`` per part, ``turned_90`` is given without placements or not
+        one flag per part, ``method`` is unknown, ``spacing_mm`` is negative or
+        not finite, the parts do not fit on ``bed_xy_mm``, or a mesh has no facet
+        with a non-zero area.
 
     Notes
     -----
@@ -326,25 +769,57 @@ def estimate_plate(
         raise GeometryError(
             f"plate {name}: spacing_mm must be a finite number >= 0, got {spacing_mm!r}"
         )
+    try:
+        how = PlateMethod(method)
+    except ValueError:
+        raise GeometryError(
+            f"plate {name}: method must be one of "
+            f"{', '.join(m.value for m in PlateMethod)}, got {method!r}"
+        ) from None
+    figures_by_id: dict[int, LayerFigures] = {}
     topo_by_id: dict[int, MeshTopology] = {}
     alone_by_id: dict[int, PrintEstimate] = {}
-    for mesh in meshes:
-        key = id(mesh)
-        if key not in topo_by_id:
-            topo_by_id[key] = analyse_mesh(mesh)
+    for item in meshes:
+        key = id(item)
+        if key in topo_by_id:
+            continue
+        if isinstance(item, LayerFigures):
+            figures_by_id[key] = item
+        elif how is PlateMethod.COMPOSE:
+            figures_by_id[key] = layer_figures(
+                item,
+                profile=profile,
+                material=material,
+                hourly_rate=hourly_rate,
+                printer_id=printer_id,
+                name=item.name,
+            )
+        if key in figures_by_id:
+            topo_by_id[key] = figures_by_id[key].topology
+            alone_by_id[key] = figures_by_id[key].estimate
+        else:
+            topo_by_id[key] = analyse_mesh(item)
             alone_by_id[key] = estimate_print(
                 topo_by_id[key],
                 profile=profile,
                 material=material,
                 hourly_rate=hourly_rate,
                 printer_id=printer_id,
-                name=mesh.name,
+                name=item.name,
             )
     topos = [topo_by_id[id(m)] for m in meshes]
     alone = [alone_by_id[id(m)] for m in meshes]
     size = np.array([t.properties.size_mm for t in topos])
     lows = np.array([t.properties.bbox_min_mm for t in topos])
     turned = np.zeros(n, dtype=bool)
+    if turned_90 is not None:
+        turned = np.asarray(turned_90, dtype=bool).reshape(-1)
+        if placements is None or turned.shape != (n,):
+            raise GeometryError(
+                f"plate {name}: turned_90 must come with placements and give one "
+                f"flag per part ({n} parts), got {len(turned)} flags"
+                + ("" if placements is not None else " without placements")
+            )
     if placements is not None:
         corners = np.asarray(placements, dtype=np.float64)
         if corners.shape != (n, 2) or not np.all(np.isfinite(corners)):
@@ -359,8 +834,11 @@ def estimate_plate(
     footprint = np.where(turned[:, None], size[:, 1::-1], size[:, :2])
 
     pieces = []
-    for i, mesh in enumerate(meshes):
-        v = np.asarray(mesh.vectors, dtype=np.float64) - lows[i]
+    for i, item in enumerate(meshes):
+        vectors = (
+            item.topology.vectors if isinstance(item, LayerFigures) else item.vectors
+        )
+        v = np.asarray(vectors, dtype=np.float64) - lows[i]
         if topos[i].orientation < 0:
             v = v[:, ::-1]  # reverse the winding so every part faces outwards
         if turned[i]:
@@ -377,20 +855,35 @@ def estimate_plate(
             f"plate {name}: parts span {extent[0]:.1f} x {extent[1]:.1f} mm, more "
             f"than the {bed_xy_mm[0]:g} x {bed_xy_mm[1]:g} mm bed"
         )
-    labels = [m.name or f"part {i}" for i, m in enumerate(meshes)]
+    labels = [
+        (m.estimate.file if isinstance(m, LayerFigures) else m.name) or f"part {i}"
+        for i, m in enumerate(meshes)
+    ]
     for i, j in _overlaps(corners, footprint):
         warnings.append(
             f"plate {name}: footprints of {labels[i]} (#{i}) and {labels[j]} (#{j}) "
             "overlap"
         )
-    estimate = estimate_print(
-        plate_mesh,
-        profile=profile,
-        material=material,
-        hourly_rate=hourly_rate,
-        printer_id=printer_id,
-        name=name,
-    )
+    if how is PlateMethod.COMPOSE:
+        estimate = compose_layers(
+            [figures_by_id[id(m)] for m in meshes],
+            hop_mm=neighbour_hop_mm(corners, footprint),
+            profile=profile,
+            material=material,
+            hourly_rate=hourly_rate,
+            printer_id=printer_id,
+            name=name,
+            plate_xy_mm=(float(extent[0]), float(extent[1])),
+        )
+    else:
+        estimate = estimate_print(
+            plate_mesh,
+            profile=profile,
+            material=material,
+            hourly_rate=hourly_rate,
+            printer_id=printer_id,
+            name=name,
+        )
     filament = np.array([a.filament_g for a in alone])
     share = filament / filament.sum() if filament.sum() > 0 else np.full(n, 1.0 / n)
     parts = tuple(

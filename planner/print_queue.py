@@ -6,8 +6,9 @@ r"""Print jobs, plates and their schedule on the lab's printers.
    :math:`S` (:math:`S - \text{on hand} - \text{on order}` units, when positive)
    and then one replenishment print per expected consumption over the horizon;
    ``print_on_demand`` parts get one print per expected consumption; ``hybrid``
-   parts get emergency prints only when the scenario has a supplier outage for
-   them. Printed units are consumed :math:`1/r` times as often as OEM units, where
+   parts get emergency prints for the scenario's supplier outages that hit them
+   and for its random outages (the expected prints while the supplier is down).
+   Printed units are consumed :math:`1/r` times as often as OEM units, where
    :math:`r` is ``am_lifetime_ratio`` (DESIGN.md), so the expected number of prints
    over :math:`H` days is :math:`\lceil \lambda H / (365 r) \rceil`.
 2. **Plates.** A job holds as many copies of one part as fit the build plate on
@@ -17,17 +18,25 @@ r"""Print jobs, plates and their schedule on the lab's printers.
    date are then packed together onto one plate with rectpack
    (:func:`pack_plate`), first fit in due-date order; a job of a vital part
    closes its plate (no later-due job joins it), so it never ends later than
-   printed on its own plate right after the jobs due before it. Plate time is
-   the sum of the copies' print times minus the per-layer overhead they share
-   (:func:`plate_print_time_s`); the merged mesh is not re-sliced (too slow per
-   plate for the app), so this is an estimate.
-3. **Schedule.** Per printer, the plates are sequenced to minimise the total
+   printed on its own plate right after the jobs due before it. A plate's
+   time, filament and cost are its plate estimate
+   (:func:`planner.plate_estimate.estimate_plate`, ``method="compose"``): the
+   copies in their print orientation at their packed positions, each distinct
+   part sliced once (:func:`part_layer_figures`, cached) and the plate's layers
+   composed from the parts' layers. When a part's STL does not reproduce its
+   estimate, the plate falls back to the copies' times less the per-layer
+   overhead they share (:func:`plate_print_time_s`) and the queue warns.
+3. **Schedule.** Per printer, the plates are ordered to minimise the total
    priority-weighted tardiness :math:`\sum_j w_j \max(0, C_j - d_j)` (ties broken
    by the weighted completion time :math:`\sum_j w_j C_j`, i.e. the weighted
-   lateness) on a continuous single machine: exactly, by enumerating all orders,
-   up to :data:`EXACT_MAX_PLATES` plates, and above that by the better of the EDD
-   and Smith (WSPT) orders improved by adjacent interchanges. The plates are then
-   placed in the printer's calendar in that order (see :class:`PrinterCalendar`).
+   lateness). Up to :data:`EXACT_CALENDAR_MAX_PLATES` plates the optimum on the
+   printer's calendar (daily window, downtime, shortages; see
+   :class:`PrinterCalendar`) is found exactly (:func:`schedule_exact`; checked
+   against a time-indexed MILP in the tests). Above that the plates are
+   sequenced on a continuous single machine (exactly up to
+   :data:`EXACT_MAX_PLATES` plates, else the better of the EDD and Smith (WSPT)
+   orders improved by adjacent interchanges) and placed in the calendar in that
+   order.
 
 Times inside the module are seconds from the queue start; the records carry
 timezone-naive :class:`~datetime.datetime` values.
@@ -42,19 +51,35 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from planner.catalog import Criticality, Part
-from planner.errors import PlannerError
-from planner.printers import Printer
-from planner.units import DAYS_PER_YEAR, HOURS_PER_DAY, SECONDS_PER_HOUR
+from planner.errors import GeometryError, PlannerError, PlannerWarning
+from planner.geometry import Mesh, load_stl
+from planner.orientation import candidate_rotations, rest_on_bed
+from planner.plate_estimate import (
+    LayerFigures,
+    PlateMethod,
+    estimate_plate,
+    layer_figures,
+)
+from planner.printers import Material, Printer
+from planner.units import (
+    DAYS_PER_YEAR,
+    G_PER_KG,
+    HOURS_PER_DAY,
+    MM3_PER_CM3,
+    SECONDS_PER_HOUR,
+)
 
 SECONDS_PER_DAY = HOURS_PER_DAY * SECONDS_PER_HOUR
 #: Gap between copies on a build plate [mm].
@@ -63,6 +88,9 @@ PLATE_SPACING_MM = 5.0
 WINDOW_OPEN_H = 8.0
 #: Plates per printer up to which the sequence is found by enumerating all orders.
 EXACT_MAX_PLATES = 7
+#: Plates per printer up to which the schedule on the printer's calendar (daily
+#: window, downtime, shortages) is found exactly (:func:`schedule_exact`).
+EXACT_CALENDAR_MAX_PLATES = 6
 #: How many plates ahead of the sequence the calendar placement may pull forward.
 PLACEMENT_LOOKAHEAD = 16
 #: Jobs due within this many days of a plate's earliest due date may share it.
@@ -691,6 +719,53 @@ class PrinterCalendar:
         )
 
 
+def _event_hits(event: Any, part: Part) -> bool:
+    """Whether an event's supplier, region, criticality and part filters match."""
+    filters = {
+        "supplier": part.supplier,
+        "supplier_region": part.supplier_region,
+        "criticality": str(part.criticality),
+        "part_id": part.part_id,
+    }
+    return all(
+        _event_field(event, name) is None
+        or str(_event_field(event, name)).casefold() == value.casefold()
+        for name, value in filters.items()
+    )
+
+
+def random_outage_fraction(part: Part, scenario: Any) -> float:
+    r"""Expected share of the time ``part``'s supplier is down in random outages.
+
+    .. math:: f = \min\Bigl(1, \sum_e \nu_e \bar D_e / 365\Bigr)
+
+    over the scenario's ``random_outages`` events that hit the part, with
+    :math:`\nu_e` outages per year (``rate_per_year``) of mean length
+    :math:`\bar D_e` days (``duration_days``, the mean of the exponential when
+    that is the distribution); overlaps are neglected (rare outages).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> event = NS(type="random_outages", rate_per_year=2.0, duration_days=36.5)
+    >>> random_outage_fraction(Part(part_id="A", unit_cost=1.0, annual_demand=1.0,
+    ...     lead_time_days=1.0), NS(events=(event,)))
+    0.2
+    """
+    if scenario is None:
+        return 0.0
+    total = 0.0
+    for event in scenario.events:
+        if str(_event_field(event, "type")) != "random_outages":
+            continue
+        if not _event_hits(event, part):
+            continue
+        rate = float(_event_field(event, "rate_per_year") or 0.0)
+        days = float(_event_field(event, "duration_days") or 0.0)
+        total += max(rate, 0.0) * max(days, 0.0)
+    return min(1.0, total / DAYS_PER_YEAR)
+
+
 def _outage_windows(part: Part, scenario: Any, horizon_days: float) -> np.ndarray:
     """Merged supplier-outage windows [days] hitting ``part``, as (k, 2)."""
     if scenario is None:
@@ -700,18 +775,7 @@ def _outage_windows(part: Part, scenario: Any, horizon_days: float) -> np.ndarra
     for event in scenario.events:
         if str(_event_field(event, "type")) != "supplier_outage":
             continue
-        filters = {
-            "supplier": part.supplier,
-            "supplier_region": part.supplier_region,
-            "criticality": str(part.criticality),
-            "part_id": part.part_id,
-        }
-        matches = all(
-            _event_field(event, name) is None
-            or str(_event_field(event, name)).casefold() == value.casefold()
-            for name, value in filters.items()
-        )
-        if matches:
+        if _event_hits(event, part):
             a, b = _event_window_days(event, scenario_horizon)
             if a < horizon_days and b > 0:
                 windows.append((max(a, 0.0), b))
@@ -815,6 +879,209 @@ def _group_plates(
     return [np.array(rows, dtype=np.int64) for rows in plates]
 
 
+#: Layer figures of parts already sliced for plates, by STL file, orientation,
+#: printer settings and material (``None``: the part cannot be composed).
+_FIGURES: dict[tuple[Any, ...], LayerFigures | None] = {}
+#: Most entries kept in :data:`_FIGURES` (the oldest go first).
+_FIGURES_MAX = 256
+#: Most triangles held by the meshes in :data:`_FIGURES` (bounds its memory).
+_FIGURES_MAX_TRIANGLES = 2_000_000
+
+
+def _estimate_material(
+    est: Any, printer: Printer, materials: Mapping[str, Material] | None
+) -> Material | None:
+    """The material an estimate used: from ``materials``, else from its figures.
+
+    Density and price follow exactly from the estimate's filament mass, length
+    and material cost; ``None`` when they cannot.
+    """
+    name = str(est.material)
+    if materials is not None and name.upper() in materials:
+        return materials[name.upper()]
+    grams = float(getattr(est, "filament_g", 0.0) or 0.0)
+    length_mm = float(getattr(est, "filament_mm", 0.0) or 0.0)
+    price = getattr(est, "material_cost", None)
+    if not (grams > 0 and length_mm > 0 and price is not None):
+        return None
+    area_mm2 = math.pi * printer.profile.filament_diameter_mm**2 / 4.0
+    return Material(
+        material=name,
+        density_g_cm3=grams * MM3_PER_CM3 / (length_mm * area_mm2),
+        cost_per_kg=float(price) / grams * G_PER_KG,
+    )
+
+
+def part_layer_figures(
+    part: Part,
+    est: Any,
+    printer: Printer,
+    *,
+    rotation: np.ndarray | None = None,
+    materials: Mapping[str, Material] | None = None,
+) -> LayerFigures | None:
+    """Layer figures of a part in the orientation its estimate used, or ``None``.
+
+    The STL is turned by ``rotation`` (3 x 3, as
+    :func:`planner.orientation.rest_on_bed` takes it) or, without one, by the
+    first candidate orientation (:func:`planner.orientation.candidate_rotations`)
+    whose bounding box is the estimate's; the figures count only when their
+    estimate alone reproduces ``est``'s print time and filament (so the plate is
+    composed from the very print the plan costed). ``None`` when the part has
+    no readable STL, no candidate reproduces the estimate, or the material is
+    unknown. Results are cached by file, orientation, printer and material.
+    """
+    path = part.stl_path
+    material = _estimate_material(est, printer, materials)
+    if path is None or material is None or not Path(path).is_file():
+        return None
+    stat = Path(path).stat()
+    key = (
+        str(path), stat.st_mtime_ns, stat.st_size,
+        None if rotation is None else np.asarray(rotation, float).tobytes(),
+        printer.profile, printer.hourly_rate, printer.printer_id,
+        material.material, material.density_g_cm3, material.cost_per_kg,
+        float(est.print_time_s), float(est.filament_g),
+    )  # fmt: skip
+    if key in _FIGURES:
+        return _FIGURES[key]
+    found: LayerFigures | None = None
+    target = np.array([est.bbox_x_mm, est.bbox_y_mm, est.bbox_z_mm], dtype=float)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PlannerWarning)
+            mesh = load_stl(path, name=part.stl_file or "")
+            if rotation is not None:
+                rotations = np.asarray(rotation, float).reshape(1, 3, 3)
+            else:
+                rotations = candidate_rotations(mesh.vectors)[1]
+            for turn in rotations:
+                vectors = rest_on_bed(mesh.vectors, turn)
+                size = np.ptp(vectors.reshape(-1, 3), axis=0)
+                if not np.allclose(size, target, rtol=1e-6, atol=1e-3):
+                    continue
+                figures = layer_figures(
+                    Mesh(vectors=vectors, name=mesh.name),
+                    profile=printer.profile,
+                    material=material,
+                    hourly_rate=printer.hourly_rate,
+                    printer_id=printer.printer_id,
+                    name=str(est.file),
+                )
+                alone = figures.estimate
+                if math.isclose(
+                    alone.print_time_s,
+                    float(est.print_time_s),
+                    rel_tol=1e-6,
+                    abs_tol=1e-6,
+                ) and math.isclose(
+                    alone.filament_g, float(est.filament_g), rel_tol=1e-6, abs_tol=1e-9
+                ):
+                    found = figures
+                    break
+    except GeometryError:
+        found = None
+    _FIGURES[key] = found
+
+    def held() -> int:
+        return sum(f.estimate.triangles for f in _FIGURES.values() if f is not None)
+
+    while len(_FIGURES) > 1 and (
+        len(_FIGURES) > _FIGURES_MAX or held() > _FIGURES_MAX_TRIANGLES
+    ):
+        _FIGURES.pop(next(iter(_FIGURES)))
+    return found
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _PlateFigures:
+    """Print time of each plate and filament and cost of each job row."""
+
+    time_s: np.ndarray
+    filament_g: dict[int, float]
+    cost: dict[int, float]
+    approximated: int
+
+
+def _plate_figures(
+    groups: Sequence[np.ndarray],
+    local: np.ndarray,
+    copies: np.ndarray,
+    rec_part: Sequence[Part],
+    rec_est: Sequence[Any],
+    printer: Printer,
+    overhead_s: np.ndarray,
+    figures_of: Any,
+    materials: Mapping[str, Material] | None,
+) -> _PlateFigures:
+    """Print time [s] of each plate and filament [g] and cost of each of its jobs.
+
+    One copy: the part's estimate. Several: the plate estimate
+    (:func:`planner.plate_estimate.estimate_plate`, ``method="compose"``) of the
+    copies in their print orientation at the positions :func:`pack_plate` gives
+    them, a job's filament and cost being its copies' shares of the plate's.
+    When a part's layer figures cannot be had (``figures_of`` returns ``None``)
+    the plate falls back to :func:`plate_print_time_s`.
+    """
+    times: list[float] = []
+    filament: dict[int, float] = {}
+    cost: dict[int, float] = {}
+    approximated = 0
+    for rows in groups:
+        q = copies[rows]
+        ests = [rec_est[j] for j in local[rows].tolist()]
+        figs = (
+            [figures_of(int(j)) for j in local[rows].tolist()]
+            if int(q.sum()) > 1
+            else [None]
+        )
+        material = _estimate_material(ests[0], printer, materials)
+        if all(f is not None for f in figs) and material is not None:
+            sizes = np.array([[float(e.bbox_x_mm), float(e.bbox_y_mm)] for e in ests])
+            offsets, turned = pack_plate(
+                sizes, q, printer.build_x_mm, printer.build_y_mm
+            )
+            items = [f for f, n in zip(figs, q.tolist(), strict=True) for _ in range(n)]
+            plate = estimate_plate(
+                items,
+                np.concatenate(offsets).tolist(),
+                turned_90=np.repeat(turned, q).tolist(),
+                profile=printer.profile,
+                material=material,
+                hourly_rate=printer.hourly_rate,
+                printer_id=printer.printer_id,
+                method=PlateMethod.COMPOSE,
+            )
+            times.append(math.ceil(plate.print_time_s - _COUNT_EPS))
+            bounds = np.concatenate(([0], np.cumsum(q)))
+            for k, r in enumerate(rows.tolist()):
+                mine = plate.parts[bounds[k] : bounds[k + 1]]
+                filament[r] = float(sum(p.share_frac for p in mine)) * plate.filament_g
+                cost[r] = float(sum(p.total_cost_share for p in mine))
+            continue
+        if int(q.sum()) > 1 and any(
+            rec_part[j].stl_path is not None for j in local[rows].tolist()
+        ):
+            approximated += 1
+        unit = np.array([float(e.print_time_s) for e in ests])
+        plate_s = math.ceil(
+            plate_print_time_s(unit, overhead_s[local[rows]], q) - _COUNT_EPS * q.sum()
+        )
+        times.append(plate_s)
+        alone_s = float(q @ unit)
+        saving = plate_s / alone_s if alone_s > 0 else 1.0
+        for r, e, n in zip(rows.tolist(), ests, q.tolist(), strict=True):
+            machine = float(getattr(e, "machine_cost", 0.0) or 0.0)
+            filament[r] = n * float(e.filament_g)
+            cost[r] = n * (float(e.total_cost) - machine * (1.0 - saving))
+    return _PlateFigures(
+        time_s=np.array(times, dtype=float),
+        filament_g=filament,
+        cost=cost,
+        approximated=approximated,
+    )
+
+
 def build_queue(
     plan: Any,
     parts: Sequence[Part],
@@ -825,6 +1092,8 @@ def build_queue(
     horizon_days: int = 90,
     demand_per_year: np.ndarray | None = None,
     scenario: Any = None,
+    rotations: Mapping[tuple[str, str], np.ndarray] | None = None,
+    materials: Mapping[str, Material] | None = None,
 ) -> PrintQueue:
     r"""Print jobs, plates and schedule for the printed parts of a sourcing plan.
 
@@ -842,7 +1111,12 @@ def build_queue(
       starts within the horizon, an emergency build of the expected prints
       during the outage, :math:`\lceil \lambda D / (365 r) \rceil` for a window of
       :math:`D` days, due at the outage start + its print time + the urgency
-      slack; none without a scenario (random outages have no known window);
+      slack; and for the scenario's random outages hitting the part, the
+      expected prints while its supplier is down,
+      :math:`n = \lfloor \lambda f H / (365 r) + 1/2 \rfloor` with :math:`f`
+      :func:`random_outage_fraction`, as :math:`n` single-unit prints due at
+      :math:`(k + 1/2) H / n` days, :math:`k = 0 .. n-1`; none without a
+      scenario;
     - ``buy_stock``: none.
 
     A job larger than one plate is split into several (a later plate of an initial
@@ -856,21 +1130,26 @@ def build_queue(
     :data:`PLATE_WINDOW_DAYS` of a plate's earliest due date share that plate
     when rectpack fits all their copies on the bed (:func:`pack_plate`, 5 mm
     spacing, footprints from the estimates' bounding boxes), first fit in due
-    order; a vital part's job closes its plate. A plate's time is
-    :func:`plate_print_time_s` (the copies' times minus the per-layer overhead
-    they share; not re-sliced), its due date the earliest of its jobs' and its
-    weight the sum of their priorities; all its jobs share its ``plate_id``,
-    ``sequence``, ``start``, ``end`` and ``print_time_s``.
+    order; a vital part's job closes its plate. A plate of one copy takes the
+    part's estimate; a plate of several copies takes its composed plate estimate
+    (the copies in their print orientation at their :func:`pack_plate`
+    positions, see the module docstring), a job's filament and cost being its
+    copies' shares, or :func:`plate_print_time_s` when a part's STL does not
+    reproduce its estimate. A plate's due date is the earliest of its jobs' and
+    its weight the sum of their priorities; all its jobs share its
+    ``plate_id``, ``sequence``, ``start``, ``end`` and ``print_time_s``.
 
-    Schedule: plates are ordered per printer by :func:`sequence_plates` (processing
-    times scaled by 24 h / daily window hours when the printer is not continuous)
-    and placed back to back in the printer's :class:`PrinterCalendar`: **a plate
+    Schedule: plates are ordered per printer by :func:`schedule_printer` (exact
+    on the calendar up to :data:`EXACT_CALENDAR_MAX_PLATES` plates; above, by
+    :func:`sequence_plates` with processing times scaled by 24 h / daily window
+    hours when the printer is not continuous) and placed back to back in the
+    printer's :class:`PrinterCalendar`: **a plate
     may start only inside the printer's daily window (08:00, for
     hours_available_per_week / 7 hours; continuous at 24 h or more) and then runs
     to completion**; plates never overlap each other or a ``printer_down``
     window, and never start inside a ``material_shortage`` window of their
-    material. Placement takes the plates in sequence order, except that among the
-    next :data:`PLACEMENT_LOOKAHEAD` plates the one that can start earliest goes
+    material. Above the exact size, placement takes the plates in sequence
+    order, except that among the next :data:`PLACEMENT_LOOKAHEAD` plates the one that can start earliest goes
     first (so a short plate fills the gap before a downtime and other materials
     print during a shortage). Durations are rounded up to whole seconds.
 
@@ -895,8 +1174,15 @@ def build_queue(
         Demand rate per planned part, aligned with ``plan.part_id``; default each
         part's ``annual_demand`` (0 when ``None``). [1/year]
     scenario
-        Scenario whose ``printer_down``, ``material_shortage`` and
-        ``supplier_outage`` events apply, or ``None``.
+        Scenario whose ``printer_down``, ``material_shortage``,
+        ``supplier_outage`` and ``random_outages`` events apply, or ``None``.
+    rotations
+        ``(part_id, printer_id)`` -> 3 x 3 rotation of the print orientation the
+        estimate used (as ``EstimateResult.rotation``); a missing one is found
+        among the candidate orientations whose box matches the estimate.
+    materials
+        Materials by upper-case name, for the plate estimates' filament price
+        and density; a missing one follows from the estimate.
 
     Returns
     -------
@@ -1119,6 +1405,29 @@ def build_queue(
             )
         )
 
+    # Emergency prints of hybrid parts for the scenario's random outages: the
+    # expected prints while the supplier is down, spread over the horizon.
+    if scenario is not None and hybrid_local.size:
+        fraction = np.array(
+            [random_outage_fraction(rec_part[j], scenario) for j in hybrid_local]
+        )
+        expected = print_rate[hybrid_local] * fraction * horizon_days / DAYS_PER_YEAR
+        n_emergency = np.floor(expected + 0.5 + _COUNT_EPS).astype(np.int64)
+        row = np.repeat(hybrid_local, n_emergency)
+        k = np.arange(row.shape[0]) - np.repeat(
+            np.cumsum(n_emergency) - n_emergency, n_emergency
+        )
+        spread = np.repeat(horizon_days / np.maximum(n_emergency, 1), n_emergency)
+        pieces.append(
+            _PlateRows(
+                local=row,
+                copies=np.ones(row.shape, dtype=np.int64),
+                due_s=(k + 0.5) * spread * SECONDS_PER_DAY,
+                risk=np.full(row.shape, 2.0),
+                kind=np.full(row.shape, JobKind.EMERGENCY.value),
+            )
+        )
+
     local = np.concatenate([pc.local for pc in pieces]).astype(np.int64)
     copies = np.concatenate([pc.copies for pc in pieces]).astype(np.int64)
     due_s = np.round(np.concatenate([pc.due_s for pc in pieces]))
@@ -1135,8 +1444,23 @@ def build_queue(
     row_material = np.array([str(rec_est[j].material) for j in local.tolist()])
     vital = np.array([c is Criticality.VITAL for c in crit], dtype=bool)[local]
 
+    figure_cache: dict[int, LayerFigures | None] = {}
+
+    def figures_of(j: int) -> LayerFigures | None:
+        if j not in figure_cache:
+            key = (rec_part[j].part_id, rec_printer[j].printer_id)
+            figure_cache[j] = part_layer_figures(
+                rec_part[j],
+                rec_est[j],
+                rec_printer[j],
+                rotation=None if rotations is None else rotations.get(key),
+                materials=materials,
+            )
+        return figure_cache[j]
+
     jobs: list[PrintJob] = []
-    warnings: list[str] = []
+    notes: list[str] = []
+    approximated: list[str] = []
     for printer in printers:
         idx = np.flatnonzero(row_printer == printer.printer_id)
         if idx.size == 0:
@@ -1145,43 +1469,32 @@ def build_queue(
             idx, local, copies, due_s, priority, row_material, vital, printer,
             bbox_x, bbox_y,
         )  # fmt: skip
-        plate_time_s = np.array(
-            [
-                math.ceil(
-                    plate_print_time_s(
-                        unit_time_s[local[g]], overhead_s[local[g]], copies[g]
-                    )
-                    - _COUNT_EPS * copies[g].sum()
-                )
-                for g in groups
-            ],
-            dtype=float,
-        )
+        figures = _plate_figures(
+            groups, local, copies, rec_part, rec_est, printer, overhead_s,
+            figures_of, materials,
+        )  # fmt: skip
+        plate_time_s = figures.time_s
+        if figures.approximated:
+            approximated.append(printer.printer_id)
         plate_due_s = np.array([due_s[g].min() for g in groups], dtype=float)
         plate_weight = np.array([priority[g].sum() for g in groups], dtype=float)
         plate_material = np.array([row_material[g[0]] for g in groups])
         calendar = PrinterCalendar.for_printer(printer, start=start, scenario=scenario)
-        stretch = (
-            1.0
-            if math.isinf(calendar.window_length_s)
-            else SECONDS_PER_DAY / calendar.window_length_s
-        )
-        order = sequence_plates(plate_time_s * stretch, plate_due_s, plate_weight)
-        starts, ends, placed = place_plates(
-            calendar, order, plate_time_s, plate_material
+        starts, ends, placed = schedule_printer(
+            calendar, plate_time_s, plate_due_s, plate_weight, plate_material
         )
         late = ends > plate_due_s[placed]
         if late.any():
             worst = (
                 float(np.max(ends[late] - plate_due_s[placed][late])) / SECONDS_PER_DAY
             )
-            warnings.append(
+            notes.append(
                 f"printer {printer.printer_id}: {int(late.sum())} of {placed.size} "
                 f"plates finish after their due date (up to {worst:.1f} days late)"
             )
         beyond = ends > horizon_s
         if beyond.any():
-            warnings.append(
+            notes.append(
                 f"printer {printer.printer_id}: {int(beyond.sum())} plates end after "
                 f"the {horizon_days}-day horizon (last ends on day "
                 f"{float(ends.max()) / SECONDS_PER_DAY:.1f})"
@@ -1190,13 +1503,10 @@ def build_queue(
             zip(placed.tolist(), starts.tolist(), ends.tolist(), strict=True), start=1
         ):
             rows = groups[plate]
-            alone_s = float(copies[rows] @ unit_time_s[local[rows]])
-            saving = plate_time_s[plate] / alone_s if alone_s > 0 else 1.0
             for r in rows.tolist():
                 j = int(local[r])
                 part, est = rec_part[j], rec_est[j]
                 q = int(copies[r])
-                machine = float(getattr(est, "machine_cost", 0.0) or 0.0)
                 jobs.append(
                     PrintJob(
                         job_id="",
@@ -1208,8 +1518,8 @@ def build_queue(
                         material=str(est.material),
                         stl_file=part.stl_file or str(est.file),
                         print_time_s=float(plate_time_s[plate]),
-                        filament_g=q * float(est.filament_g),
-                        cost=q * (float(est.total_cost) - machine * (1.0 - saving)),
+                        filament_g=figures.filament_g[r],
+                        cost=figures.cost[r],
                         earliest_start=start,
                         due=start + timedelta(seconds=float(due_s[r])),
                         priority=float(priority[r]),
@@ -1218,6 +1528,12 @@ def build_queue(
                         kind=JobKind(str(kinds[r])),
                     )
                 )
+    if approximated:
+        notes.append(
+            f"printers {', '.join(approximated)}: some plate times are approximated "
+            "(copies' times less the per-layer overhead they share), as a part's STL "
+            "in its print orientation did not reproduce its estimate"
+        )
     numbered = tuple(
         replace(job, job_id=f"J{i:05d}") for i, job in enumerate(jobs, start=1)
     )
@@ -1225,7 +1541,7 @@ def build_queue(
         jobs=numbered,
         start=start,
         horizon_days=int(horizon_days),
-        warnings=tuple(warnings),
+        warnings=tuple(notes),
     )
 
 
@@ -1261,6 +1577,123 @@ def place_plates(
     return np.array(starts), np.array(ends), np.array(placed, dtype=np.int64)
 
 
+def schedule_exact(
+    calendar: PrinterCalendar,
+    duration_s: np.ndarray,
+    due_s: np.ndarray,
+    weight: np.ndarray,
+    material: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""Optimal schedule of a few plates on one printer's calendar.
+
+    Minimises the weighted tardiness :math:`\sum_j w_j \max(0, C_j - d_j)`, then
+    the weighted completion time :math:`\sum_j w_j C_j`, over every schedule the
+    calendar allows. For a given order, starting each plate at its earliest
+    allowed start after the previous one ends (:meth:`PrinterCalendar.earliest_start`)
+    is best, since both costs only grow with completion times and the earliest
+    allowed start only grows with the time asked; so the optimum is found by a
+    depth-first search over orders, cut where the plates placed so far plus each
+    remaining plate started now already cost more than the best order found.
+
+    Parameters
+    ----------
+    calendar
+        The printer's calendar.
+    duration_s
+        Print time of each plate. [s]
+    due_s
+        Due time of each plate from the queue start. [s]
+    weight
+        Priority of each plate (>= 0). [-]
+    material
+        Material of each plate.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Start and end times [s] and the plate indices in processing order.
+
+    Examples
+    --------
+    >>> cal = PrinterCalendar(printer_id="P", phase_s=0.0, window_length_s=math.inf,
+    ...                       down_s=np.array([[2.0, 5.0]]))
+    >>> schedule_exact(cal, np.array([3.0, 2.0]), np.array([3.0, 2.0]),
+    ...                np.array([1.0, 1.0]), np.array(["PLA", "PLA"]))[2].tolist()
+    [1, 0]
+    """
+    p = np.asarray(duration_s, dtype=float)
+    d = np.asarray(due_s, dtype=float)
+    w = np.asarray(weight, dtype=float)
+    n = p.shape[0]
+    scale = 1.0 + float(np.sum(w * (p.sum() + np.abs(d))))
+    tol = 1e-9 * scale
+    best: dict[str, Any] = {"cost": (math.inf, math.inf), "path": None}
+    path: list[tuple[int, float, float]] = []
+
+    def better(a: tuple[float, float], b: tuple[float, float]) -> bool:
+        return a[0] < b[0] - tol or (a[0] <= b[0] + tol and a[1] < b[1] - tol)
+
+    def search(t: float, left: list[int], tard: float, comp: float) -> None:
+        if not left:
+            if better((tard, comp), best["cost"]):
+                best["cost"] = (tard, comp)
+                best["path"] = list(path)
+            return
+        rest = np.array(left)
+        bound = (
+            tard + float(w[rest] @ np.maximum(t + p[rest] - d[rest], 0.0)),
+            comp + float(w[rest] @ (t + p[rest])),
+        )
+        if not better(bound, best["cost"]):
+            return
+        # plates in due order first, so that a good order is found early
+        for j in sorted(left, key=lambda k: (d[k], -w[k], k)):
+            s = calendar.earliest_start(t, float(p[j]), str(material[j]))
+            e = s + float(p[j])
+            path.append((j, s, e))
+            search(
+                e,
+                [k for k in left if k != j],
+                tard + float(w[j]) * max(e - float(d[j]), 0.0),
+                comp + float(w[j]) * e,
+            )
+            path.pop()
+
+    search(0.0, list(range(n)), 0.0, 0.0)
+    chosen = best["path"] or []
+    return (
+        np.array([s for _, s, _ in chosen], dtype=float),
+        np.array([e for _, _, e in chosen], dtype=float),
+        np.array([j for j, _, _ in chosen], dtype=np.int64),
+    )
+
+
+def schedule_printer(
+    calendar: PrinterCalendar,
+    duration_s: np.ndarray,
+    due_s: np.ndarray,
+    weight: np.ndarray,
+    material: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Schedule the plates of one printer: exact for a few, else a heuristic.
+
+    Up to :data:`EXACT_CALENDAR_MAX_PLATES` plates, :func:`schedule_exact`
+    (optimal on the calendar). Above, :func:`sequence_plates` on the processing
+    times stretched by 24 h over the daily window, then :func:`place_plates`.
+
+    Returns start and end times [s] and the plate indices in processing order.
+    """
+    if duration_s.shape[0] <= EXACT_CALENDAR_MAX_PLATES:
+        return schedule_exact(calendar, duration_s, due_s, weight, material)
+    stretch = (
+        1.0
+        if math.isinf(calendar.window_length_s)
+        else SECONDS_PER_DAY / calendar.window_length_s
+    )
+    order = sequence_plates(duration_s * stretch, due_s, np.maximum(weight, 1e-9))
+    return place_plates(calendar, order, duration_s, material)
+
+
 def resequence_queue(
     queue: PrintQueue,
     printers: Sequence[Printer],
@@ -1272,9 +1705,9 @@ def resequence_queue(
 
     The plates are kept (same jobs on each, same copies and due dates); each
     part's jobs get their priority scaled by ``edited / original`` (the part's
-    original priority is its highest job priority). Each printer's plates are then re-ordered by
-    :func:`sequence_plates` and placed on its :class:`PrinterCalendar` exactly as
-    :func:`build_queue` places them.
+    original priority is its highest job priority). Each printer's plates are
+    then scheduled by :func:`schedule_printer` on its :class:`PrinterCalendar`
+    exactly as :func:`build_queue` schedules them.
     """
     jobs = queue.jobs
     if not jobs:
@@ -1299,11 +1732,6 @@ def resequence_queue(
             plate_rows.setdefault(job.plate_id, []).append(k)
         groups = list(plate_rows.values())
         calendar = PrinterCalendar.for_printer(printer, start=start, scenario=scenario)
-        stretch = (
-            1.0
-            if np.isinf(calendar.window_length_s)
-            else SECONDS_PER_DAY / calendar.window_length_s
-        )
         priority = np.array(
             [j.priority * scale.get(j.part_id, 1.0) for j in mine], dtype=float
         )
@@ -1313,9 +1741,10 @@ def resequence_queue(
         duration_s = np.ceil([mine[g[0]].print_time_s for g in groups])
         due_s = np.array([due_each[g].min() for g in groups], dtype=float)
         weight = np.array([priority[g].sum() for g in groups], dtype=float)
-        order = sequence_plates(duration_s * stretch, due_s, np.maximum(weight, 1e-9))
         material = np.array([mine[g[0]].material for g in groups])
-        starts, ends, placed = place_plates(calendar, order, duration_s, material)
+        starts, ends, placed = schedule_printer(
+            calendar, duration_s, due_s, weight, material
+        )
         late = int((ends > due_s[placed]).sum())
         if late:
             notes.append(

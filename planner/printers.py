@@ -7,6 +7,7 @@ a printer may name a PrusaSlicer ``.ini`` whose settings become its
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import math
@@ -14,6 +15,65 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from planner.errors import ProfileError
+
+#: Largest plausible value of each numeric :class:`PrintProfile` setting (FFF
+#: machines, generous): a value above it is a typo or a hostile file, and would
+#: make the estimator allocate or loop without bound. [the field's unit]
+_PROFILE_MAXIMA: dict[str, float] = {
+    "nozzle_diameter_mm": 5.0,
+    "filament_diameter_mm": 5.0,
+    "layer_height_mm": 5.0,
+    "first_layer_height_mm": 5.0,
+    "extrusion_width_mm": 10.0,
+    "perimeters": 1000,
+    "top_solid_layers": 10_000,
+    "bottom_solid_layers": 10_000,
+    "fill_density_frac": 1.0,
+    "infill_overlap_frac": 10.0,
+    "first_layer_speed_frac": 10.0,
+    **dict.fromkeys(
+        (
+            "perimeter_speed_mm_s",
+            "external_perimeter_speed_mm_s",
+            "small_perimeter_speed_mm_s",
+            "infill_speed_mm_s",
+            "solid_infill_speed_mm_s",
+            "top_solid_infill_speed_mm_s",
+            "gap_fill_speed_mm_s",
+            "bridge_speed_mm_s",
+            "support_material_speed_mm_s",
+            "travel_speed_mm_s",
+            "first_layer_speed_mm_s",
+            "max_feedrate_mm_s",
+            "max_feedrate_z_mm_s",
+            "retract_speed_mm_s",
+            "min_print_speed_mm_s",
+        ),
+        5000.0,
+    ),
+    **dict.fromkeys(
+        (
+            "max_acceleration_mm_s2",
+            "travel_acceleration_mm_s2",
+            "perimeter_acceleration_mm_s2",
+            "infill_acceleration_mm_s2",
+            "first_layer_acceleration_mm_s2",
+            "retract_acceleration_mm_s2",
+            "max_acceleration_z_mm_s2",
+        ),
+        1_000_000.0,
+    ),
+    **dict.fromkeys(("max_jerk_mm_s", "max_jerk_e_mm_s", "max_jerk_z_mm_s"), 10_000.0),
+    "max_volumetric_speed_mm3_s": 10_000.0,
+    "retract_length_mm": 1000.0,
+    "retract_before_travel_mm": 10_000.0,
+    "support_overhang_threshold_deg": 90.0,
+    "support_density_frac": 1.0,
+    "layer_change_time_s": 86_400.0,
+    "slowdown_below_layer_time_s": 86_400.0,
+}
+#: Largest printers.csv, materials.csv or .ini file read. [bytes]
+MAX_PROFILE_FILE_BYTES = 5_000_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -114,6 +174,24 @@ class PrintProfile:
             if not value > 0:
                 raise ProfileError(
                     f"profile {self.name}: {name} must be > 0, got {value!r}"
+                )
+        for name, high in _PROFILE_MAXIMA.items():
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value)):
+                raise ProfileError(
+                    f"profile {self.name}: {name} must be a finite number, "
+                    f"got {value!r}"
+                )
+            if value > high:
+                shown = f"{value:.6g}" if value >= 1e15 else repr(value)
+                raise ProfileError(
+                    f"profile {self.name}: {name} must be <= {high:g}, got {shown}"
+                )
+        for name in ("layer_height_mm", "first_layer_height_mm"):
+            if getattr(self, name) > self.nozzle_diameter_mm:
+                raise ProfileError(
+                    f"profile {self.name}: {name} must be <= nozzle_diameter_mm "
+                    f"{self.nozzle_diameter_mm:g}, got {getattr(self, name)!r}"
                 )
         if not 0 <= self.fill_density_frac <= 1:
             raise ProfileError(
@@ -243,27 +321,58 @@ _MATERIAL_REQUIRED = ("material", "density_g_cm3", "cost_per_kg")
 
 
 def _read_text(source: str | Path | bytes, label: str) -> str:
-    """Text of a path or of raw bytes (UTF-8 with or without BOM, else cp1252)."""
-    if isinstance(source, bytes | bytearray):
+    """Text of a path or of raw bytes.
+
+    UTF-8 with or without BOM, UTF-16 with BOM, else cp1252. Files over
+    :data:`MAX_PROFILE_FILE_BYTES` and binary data (NUL bytes) are refused.
+    """
+    if isinstance(source, bytes | bytearray | memoryview):
         data = bytes(source)
-    else:
+    elif isinstance(source, str | Path):
+        path = Path(source)
         try:
-            data = Path(source).read_bytes()
+            size = path.stat().st_size
+            if size > MAX_PROFILE_FILE_BYTES:
+                raise ProfileError(
+                    f"{label}: file is {size} bytes, more than the "
+                    f"{MAX_PROFILE_FILE_BYTES} allowed"
+                )
+            data = path.read_bytes()
         except OSError as exc:
             raise ProfileError(f"{label}: cannot read file: {exc}") from exc
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+    else:
+        raise ProfileError(
+            f"{label}: source must be a path or bytes, got {type(source).__name__}"
+        )
+    if len(data) > MAX_PROFILE_FILE_BYTES:
+        raise ProfileError(
+            f"{label}: file is {len(data)} bytes, more than the "
+            f"{MAX_PROFILE_FILE_BYTES} allowed"
+        )
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise ProfileError(f"{label}: broken UTF-16 text ({exc})") from None
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("cp1252", errors="replace")
+    if "\x00" in text:
+        raise ProfileError(
+            f"{label}: holds NUL bytes, so it is binary data, not a text file"
+        )
+    return text
 
 
 def _label(source: str | Path | bytes, name: str | None, default: str) -> str:
     """File name for messages."""
     if name:
         return name
-    if isinstance(source, bytes | bytearray):
-        return default
-    return Path(source).name
+    if isinstance(source, str | Path):
+        return Path(source).name
+    return default
 
 
 def _csv_rows(text: str, label: str, required: tuple[str, ...]) -> list[dict[str, str]]:
@@ -399,7 +508,7 @@ def load_printers(
     """
     label = _label(source, name, "printers.csv")
     rows = _csv_rows(_read_text(source, label), label, _PRINTER_REQUIRED)
-    base_dir = None if isinstance(source, bytes | bytearray) else Path(source).parent
+    base_dir = Path(source).parent if isinstance(source, str | Path) else None
     search = [d for d in (profile_dir, base_dir) if d is not None]
     search += [d / "profiles" for d in search]
     printers: list[Printer] = []
@@ -584,7 +693,10 @@ def load_prusa_ini(source: str | Path | bytes, *, name: str = "") -> PrintProfil
     ------
     ProfileError
         A value that is not a number (percentage, 0/1) where one is expected,
-        naming the key; a resulting setting out of range.
+        naming the key; a resulting setting out of range (each has a plausible
+        maximum, and layer heights may not exceed the nozzle diameter); a file
+        without any ``key = value`` line, with NUL bytes (binary data) or over
+        :data:`MAX_PROFILE_FILE_BYTES`.
 
     Examples
     --------
@@ -594,8 +706,14 @@ def load_prusa_ini(source: str | Path | bytes, *, name: str = "") -> PrintProfil
     (30.0, 1500.0)
     """
     if not name:
-        name = "profile" if isinstance(source, bytes | bytearray) else Path(source).stem
-    ini = _IniReader(_ini_pairs(_read_text(source, name)), name)
+        name = Path(source).stem if isinstance(source, str | Path) else "profile"
+    pairs = _ini_pairs(_read_text(source, name))
+    if not pairs:
+        raise ProfileError(
+            f"profile {name}: no 'key = value' setting found; expected a "
+            "PrusaSlicer .ini (exported config or config bundle section)"
+        )
+    ini = _IniReader(pairs, name)
     defaults = PrintProfile()
     values: dict[str, object] = {"name": name}
 

@@ -89,10 +89,6 @@ KPI_NAMES = (
 )
 #: Variance-to-mean ratio above which daily demand is negative binomial.
 OVERDISPERSED_VTM = 1.05
-#: Memory budget for the pipeline calendar of one chunk of parts [bytes].
-CALENDAR_BUDGET_BYTES = 256_000_000
-#: Largest pipeline calendar of a single part [bytes].
-MAX_CALENDAR_BYTES_PER_PART = 1_000_000_000
 #: z value of the two-sided 95 % normal interval.
 Z_95 = 1.959963984540054
 
@@ -506,7 +502,7 @@ def load_scenarios(
     else:
         try:
             data = json.loads(text)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError, ValueError):
             data = _decode_yaml(text, label)
     stem = Path(label).stem or "scenario"
     return parse_scenarios(data, default_name=stem)
@@ -521,6 +517,11 @@ def _decode_json(text: str, label: str) -> Any:
             f"scenario file {label}: invalid JSON at line {exc.lineno}, "
             f"column {exc.colno}: {exc.msg}"
         ) from None
+    except (RecursionError, ValueError) as exc:
+        raise ScenarioError(
+            f"scenario file {label}: cannot decode JSON (nested too deeply or a "
+            f"number too long: {exc})"
+        ) from None
 
 
 def _decode_yaml(text: str, label: str) -> Any:
@@ -533,6 +534,10 @@ def _decode_yaml(text: str, label: str) -> Any:
         problem = getattr(exc, "problem", None) or str(exc)
         raise ScenarioError(
             f"scenario file {label}: invalid YAML{where}: {problem}"
+        ) from None
+    except RecursionError:
+        raise ScenarioError(
+            f"scenario file {label}: invalid YAML: nested too deeply"
         ) from None
 
 
@@ -962,6 +967,10 @@ class SimulationPlan:
     supplier: np.ndarray | None = None
     supplier_region: np.ndarray | None = None
     criticality: np.ndarray | None = None
+    reorder_point: np.ndarray | None = None
+    lot_size: np.ndarray | None = None
+    post_process_days: np.ndarray | None = None
+    printer_hours_per_day: Mapping[str, float] | None = None
 
     def __post_init__(self) -> None:
         part_id = np.asarray(self.part_id, dtype=str)
@@ -1023,6 +1032,48 @@ class SimulationPlan:
                 f"number, got {level[i]!r}"
             )
         put(self, "base_stock_level", level.astype(np.int64))
+        lot = _float_array(self.lot_size, n, "lot_size", math.nan)
+        lot_rows = ~np.isnan(lot)
+        rop = _float_array(self.reorder_point, n, "reorder_point", math.nan)
+        bad_lot = lot_rows & ~((lot >= 1) & (lot == np.round(lot)) & (lot < 1e9))
+        bad_rop = (
+            lot_rows
+            & ~np.isnan(rop)
+            & ~(
+                (rop >= -np.where(lot_rows, lot, 1.0))
+                & (rop == np.round(rop))
+                & (rop < 1e9)
+            )
+        )
+        for bad, name, arr, rule in (
+            (bad_lot, "lot_size", lot, "a whole number >= 1 (or nan)"),
+            (bad_rop, "reorder_point", rop, "a whole number >= -lot_size (or nan)"),
+        ):
+            if np.any(bad):
+                i = int(np.flatnonzero(bad)[0])
+                raise PlannerError(
+                    f"simulation plan, part {part_id[i]}: {name} must be {rule}, "
+                    f"got {arr[i]!r}"
+                )
+        # One-for-one where no lot size is given: r = S - 1, Q = 1; a lot size
+        # without a reorder point orders up to S (r = S - Q).
+        q = np.where(lot_rows, lot, 1.0).astype(np.int64)
+        r = np.where(lot_rows & ~np.isnan(rop), rop, level - q).astype(np.int64)
+        put(self, "lot_size", q)
+        put(self, "reorder_point", r)
+        post = _float_array(self.post_process_days, n, "post_process_days", 0.0)
+        _check_range(post, "post_process_days", part_id, rows, positive=False)
+        put(self, "post_process_days", post)
+        hours = self.printer_hours_per_day
+        if hours is not None:
+            hours = {str(k): float(v) for k, v in dict(hours).items()}
+            for pid, h in hours.items():
+                if not (math.isfinite(h) and 0.0 <= h <= 24.0):
+                    raise PlannerError(
+                        f"simulation plan, printer {pid}: printer_hours_per_day must "
+                        f"be in [0, 24], got {h!r}"
+                    )
+            put(self, "printer_hours_per_day", hours)
         put(self, "lead_time_days", np.where(buys, self.lead_time_days, 0.0))
         put(
             self,
@@ -1121,6 +1172,31 @@ class SimulationResult:
     on_hand_quantiles: np.ndarray
     printer_ids: tuple[str, ...] = ()
     printer_load_hours: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    quantile_part_ids: tuple[str, ...] | None = None
+    printer_queue_hours: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+
+    @property
+    def tracked_part_ids(self) -> tuple[str, ...]:
+        """Parts along axis 1 of ``on_hand_quantiles`` (every part when not set)."""
+        if self.quantile_part_ids is None:
+            return self.part_id
+        return self.quantile_part_ids
+
+    def on_hand_band(self, part_id: str) -> np.ndarray:
+        """End-of-day on-hand quantiles of one part, (days, 5) float32.
+
+        Raises
+        ------
+        PlannerError
+            If the part's daily stock was not tracked in this run.
+        """
+        tracked = self.tracked_part_ids
+        if part_id not in tracked or self.on_hand_quantiles.shape[0] == 0:
+            raise PlannerError(
+                f"simulation result: part {part_id!r} has no daily stock quantiles "
+                f"(tracked: {', '.join(tracked[:10]) or 'none'})"
+            )
+        return self.on_hand_quantiles[:, tracked.index(part_id), :]
 
     def to_dict(self) -> dict[str, Any]:
         """The ``simulate`` JSON of DESIGN.md (plain floats, no arrays)."""
@@ -1134,17 +1210,6 @@ class SimulationResult:
         }
 
 
-def _stream_children(seed: int, n_chunks: int, n_random_events: int) -> dict[str, Any]:
-    """Independent random streams: demand/init/split per chunk, outages per event."""
-    demand, init, split, outage = np.random.SeedSequence(seed).spawn(4)
-    return {
-        "demand": demand.spawn(n_chunks),
-        "init": init.spawn(n_chunks),
-        "split": split.spawn(n_chunks),
-        "outage": outage.spawn(max(n_random_events, 1)),
-    }
-
-
 def _merge_runs(end: np.ndarray) -> np.ndarray:
     """Carry the end of a window back over the days before it that are also out.
 
@@ -1156,78 +1221,6 @@ def _merge_runs(end: np.ndarray) -> np.ndarray:
         both = ~np.isnan(out[:, t]) & ~np.isnan(out[:, t + 1])
         out[:, t] = np.where(both, np.fmax(out[:, t], out[:, t + 1]), out[:, t])
     return out
-
-
-def _random_outage_ends(
-    event: Event, horizon_days: int, n_paths: int, rng: np.random.Generator
-) -> np.ndarray:
-    """End day of the random outage in progress, (days, paths), nan where none.
-
-    Outage starts are Poisson over [-lookback, horizon), so an outage may be in
-    progress at day 0 as in the long run.
-    """
-    duration = float(event.duration_days or 0.0)
-    expo = event.duration_distribution == DurationDistribution.EXPONENTIAL
-    lookback = 10.0 * duration if expo else duration
-    span = horizon_days + lookback
-    rate = float(event.rate_per_year or 0.0) / DAYS_PER_YEAR
-    counts = rng.poisson(rate * span, size=n_paths)
-    k_max = int(counts.max(initial=0))
-    starts = rng.uniform(-lookback, horizon_days, size=(n_paths, k_max))
-    lengths = (
-        rng.exponential(duration, size=(n_paths, k_max))
-        if expo
-        else np.full((n_paths, k_max), duration)
-    )
-    ends = starts + lengths
-    valid = np.arange(k_max)[None, :] < counts[:, None]
-    mid = np.arange(horizon_days)[:, None] + 0.5
-    result = np.full((horizon_days, n_paths), np.nan)
-    for k in range(k_max):
-        covered = (mid >= starts[:, k]) & (mid < ends[:, k]) & valid[:, k]
-        result = np.fmax(result, np.where(covered, ends[:, k], np.nan))
-    return result
-
-
-def _outage_tables(
-    scenario: Scenario,
-    keys: Mapping[str, np.ndarray],
-    n_paths: int,
-    outage_streams: Sequence[np.random.SeedSequence],
-) -> tuple[np.ndarray | None, np.ndarray]:
-    """Supplier-outage end per group, day and path, and each part's group.
-
-    Returns ``(table, group)``: ``table`` (groups + 1, days, paths) float32 with
-    nan where the supplier is not out (the last group is "no outage source"),
-    or None when the scenario has no outage; ``group`` (parts,).
-    """
-    horizon = scenario.horizon_days
-    n_parts = len(keys["part_id"])
-    fixed = scenario.of_type(EventType.SUPPLIER_OUTAGE)
-    randoms = scenario.of_type(EventType.RANDOM_OUTAGES)
-    sources = [*fixed, *randoms]
-    if not sources:
-        return None, np.zeros(n_parts, dtype=np.int64)
-    ends: list[np.ndarray] = []
-    active = _active(fixed, horizon) if fixed else np.zeros((0, horizon), bool)
-    for e, on in zip(fixed, active, strict=True):
-        day_end = np.where(on, e.end_day, np.nan)
-        ends.append(np.broadcast_to(day_end[:, None], (horizon, n_paths)))
-    for k, e in enumerate(randoms):
-        rng = np.random.default_rng(outage_streams[k])
-        ends.append(_random_outage_ends(e, horizon, n_paths, rng))
-    masks = _match_matrix(sources, keys)
-    signatures, group = _groups(masks)
-    used = signatures.any(axis=1)
-    table = np.full((signatures.shape[0] + 1, horizon, n_paths), np.nan)
-    for g in np.flatnonzero(used):
-        combined = np.full((horizon, n_paths), np.nan)
-        for j in np.flatnonzero(signatures[g]):
-            combined = np.fmax(combined, ends[j])
-        table[g] = combined
-    table = _merge_runs(table).astype(np.float32)
-    group = np.where(used[group], group, signatures.shape[0])
-    return table, group
 
 
 def _print_block_table(
@@ -1258,77 +1251,6 @@ def _print_block_table(
     return table, group
 
 
-def _delivery_offset(base_days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Whole-day offset and the probability of one day more, from ``y`` [days].
-
-    A unit delivered at ``t + floor(y)`` with probability ``1 - frac(y)`` and at
-    ``t + floor(y) + 1`` otherwise arrives on average at ``t + y``; the offset is
-    at least one day.
-    """
-    low = np.floor(base_days)
-    return np.maximum(low, 1.0).astype(np.int64), base_days - low
-
-
-#: Daily mean above which demand is drawn by numpy's samplers, not by inversion.
-INVERSION_MAX_MEAN_PER_DAY = 30.0
-
-
-def _draw_demand(
-    rng: np.random.Generator, mean: np.ndarray, ratio: np.ndarray, n_paths: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Daily demand counts (parts, paths) and the flat indices of nonzero cells.
-
-    Poisson, or negative binomial where the variance-to-mean ratio exceeds 1.05.
-
-    Counts come from one uniform per cell by inverting the distribution
-    function, so a part's draws depend only on its own mean, and a higher mean
-    gives cell by cell at least as much demand (common random numbers across
-    scenarios). Rows with a mean above :data:`INVERSION_MAX_MEAN_PER_DAY` use
-    numpy's samplers instead. The negative binomial has mean ``mean`` and
-    variance ``ratio * mean`` where ``ratio`` > 1.05.
-    """
-    n_rows = mean.shape[0]
-    uniform = rng.random((n_rows, n_paths))
-    big = mean > INVERSION_MAX_MEAN_PER_DAY
-    nb = (ratio > OVERDISPERSED_VTM) & (mean > 0)
-    success = np.where(nb, 1.0 / np.where(nb, ratio, 2.0), 1.0)
-    size = np.where(nb, mean / np.where(nb, ratio - 1.0, 1.0), 0.0)
-    first = np.where(nb, success**size, np.exp(-mean))
-    first = np.where(big, 2.0, first)  # no cell inverts on a big row
-    counts = np.zeros((n_rows, n_paths), dtype=np.int64)
-    flat = counts.reshape(-1)
-    cells = np.flatnonzero(uniform > first[:, None])
-    busy = cells
-    rows = cells // n_paths
-    u = uniform.reshape(-1)[cells]
-    pmf = first[rows]
-    cdf = pmf.copy()
-    k = 0
-    while cells.size:
-        k += 1
-        flat[cells] = k
-        step = np.where(
-            nb[rows], (k - 1 + size[rows]) / k * (1.0 - success[rows]), mean[rows] / k
-        )
-        pmf = pmf * step
-        cdf += pmf
-        keep = (u > cdf) & (pmf > 0)
-        cells, rows, u, pmf, cdf = (
-            cells[keep],
-            rows[keep],
-            u[keep],
-            pmf[keep],
-            cdf[keep],
-        )
-    big_rows = np.flatnonzero(big)
-    for i in big_rows:
-        if nb[i]:
-            counts[i] = rng.negative_binomial(size[i], success[i], n_paths)
-        else:
-            counts[i] = rng.poisson(mean[i], n_paths)
-    return counts, (np.flatnonzero(counts) if big_rows.size else busy)
-
-
 def _quantile_positions(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Order statistics and weights of :data:`ON_HAND_QUANTILES` among n values.
 
@@ -1350,174 +1272,6 @@ def _row_quantiles(
     srt = np.sort(values, axis=1)
     below = srt[:, low]
     return below + (srt[:, high] - below) * frac
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _Tables:
-    """Scenario effects per group and day, shared by all chunks of parts."""
-
-    lead_factor: np.ndarray
-    lead_group: np.ndarray
-    surge: np.ndarray
-    surge_group: np.ndarray
-    outage_end: np.ndarray | None
-    outage_group: np.ndarray
-    print_free: np.ndarray
-    print_group: np.ndarray
-    printer_index: np.ndarray
-
-
-def _simulate_chunk(
-    plan: SimulationPlan,
-    rows: slice,
-    tables: _Tables,
-    horizon: int,
-    n_paths: int,
-    streams: tuple[np.random.SeedSequence, ...],
-    quantiles: np.ndarray,
-    printer_load: np.ndarray,
-) -> dict[str, np.ndarray]:
-    """Run parts ``rows`` over all paths; fill ``quantiles`` and ``printer_load``."""
-    rng_demand, rng_init, rng_split = (np.random.default_rng(s) for s in streams)
-    lam_day = plan.demand_per_year[rows] / DAYS_PER_YEAR
-    n_parts = lam_day.shape[0]
-    level = plan.base_stock_level[rows]
-    lead = plan.lead_time_days[rows]
-    print_lead = plan.print_lead_time_days[rows]
-    mode = plan.mode[rows]
-    print_mode = np.isin(mode, (PRINT_STOCK, PRINT_ON_DEMAND))
-    hybrid = mode == HYBRID
-    vtm = plan.variance_to_mean[rows]
-    lead_group = tables.lead_group[rows]
-    surge_group = tables.surge_group[rows]
-    out_group = tables.outage_group[rows]
-    print_group = tables.print_group[rows]
-    printer_index = tables.printer_index[rows]
-    print_time = plan.print_time_h[rows]
-
-    # Stationary start: the orders of the days before day 0 still in the pipeline.
-    normal_y = np.where(print_mode, print_lead, lead) + 0.5
-    offset, p_late = _delivery_offset(normal_y)
-    calendar = np.zeros((horizon + 1, n_parts, n_paths), dtype=np.int32)
-    # Slot ``horizon`` collects whatever arrives after the horizon.
-    for a in range(int(offset.max(initial=0)) + 1):
-        still_due = (1.0 - p_late) * (a < offset) + p_late * (a < offset + 1)
-        calendar[min(a, horizon)] += rng_init.poisson(
-            (lam_day * still_due)[:, None], (n_parts, n_paths)
-        ).astype(np.int32)
-    pipeline = calendar.sum(axis=0, dtype=np.int64)
-    on_hand = np.maximum(level[:, None] - pipeline, 0)
-    backorders = np.maximum(pipeline - level[:, None], 0)
-    init = plan.initial_on_hand[rows]
-    given = np.flatnonzero(~np.isnan(init))
-    if given.size:
-        # A given stock: what is missing up to S is on order, due evenly over
-        # the normal replenishment time.
-        start_stock = np.round(init[given]).astype(np.int64)
-        missing = np.maximum(level[given] - start_stock, 0)
-        days = offset[given]
-        calendar[:, given] = 0
-        for a in range(int(days.max(initial=0))):
-            due_by = np.round(missing * np.minimum(a + 1, days) / days)
-            due_before = np.round(missing * np.minimum(a, days) / days)
-            calendar[min(a, horizon), given] += (due_by - due_before).astype(np.int32)[
-                :, None
-            ]
-        on_hand[given] = start_stock[:, None]
-        backorders[given] = 0
-    position = on_hand - backorders + calendar.sum(axis=0, dtype=np.int64)
-    flat_calendar = calendar.reshape(-1)
-
-    shape = (n_parts, n_paths)
-    acc = {
-        name: np.zeros(shape, dtype=np.int64)
-        for name in ("demand", "served", "stockout", "printed", "carried", "held")
-    }
-    # Within-day parts of the backorder and on-hand time integrals.
-    acc["backorder"] = np.zeros(shape)
-    acc["on_hand"] = np.zeros(shape)
-    flat = {name: values.reshape(-1) for name, values in acc.items()}
-    on_hand_flat = on_hand.reshape(-1)
-    backorders_flat = backorders.reshape(-1)
-    position_flat = position.reshape(-1)
-    level_cell = np.repeat(level, n_paths)
-    not_stocked = ~((level > 0) & (lam_day > 0))[:, None]
-    order_stats = _quantile_positions(n_paths)
-    for t in range(horizon):
-        mean = lam_day * tables.surge[surge_group, t]
-        demand, busy = _draw_demand(rng_demand, mean, vtm, n_paths)
-        on_hand += calendar[t]
-        cleared = np.minimum(backorders, on_hand)
-        backorders -= cleared
-        on_hand -= cleared
-        acc["carried"] += backorders
-
-        units_demanded = demand.reshape(-1)[busy]
-        stock = on_hand_flat[busy]
-        served = np.minimum(units_demanded, stock)
-        short = units_demanded - served
-        on_hand_flat[busy] = stock - served
-        backorders_flat[busy] += short
-        flat["demand"][busy] += units_demanded
-        flat["served"][busy] += served
-        # Exact within-day time integrals given the counts: the day's units come
-        # at uniform times, and the last ``short`` of them wait till the day ends.
-        half_slot = 0.5 / (units_demanded + 1.0)
-        flat["backorder"][busy] += short * (short + 1) * half_slot
-        flat["on_hand"][busy] += served * (served + 1) * half_slot
-        acc["held"] += on_hand
-        acc["stockout"] += on_hand == 0
-        ordered_position = position_flat[busy] - units_demanded
-        units = np.maximum(level_cell[busy] - ordered_position, 0)
-        position_flat[busy] = ordered_position + units
-        if quantiles.shape[0]:
-            quantiles[t, rows] = _row_quantiles(on_hand, order_stats)
-
-        placed = busy[units > 0]
-        if placed.size == 0:
-            continue
-        units = units[units > 0]
-        r, c = np.divmod(placed, n_paths)
-        lead_now = lead[r] * tables.lead_factor[lead_group[r], t]
-        buy_y = 0.5 + lead_now
-        supplier_out = np.zeros(placed.size, dtype=bool)
-        if tables.outage_end is not None:
-            out_end = tables.outage_end[out_group[r], t, c].astype(float)
-            supplier_out = ~np.isnan(out_end)
-            buy_y = np.where(supplier_out, out_end - t + lead_now, buy_y)
-        free_at = tables.print_free[print_group[r], t]
-        blocked = ~np.isnan(free_at)
-        print_y = np.where(blocked, free_at - t, 0.5) + print_lead[r]
-        to_print = print_mode[r] | (hybrid[r] & supplier_out)
-        y = np.where(to_print, print_y, buy_y)
-        step, p_next = _delivery_offset(y)
-        late = np.zeros_like(units)
-        split = p_next > 0
-        if np.any(split):
-            late[split] = rng_split.binomial(units[split], p_next[split])
-        day_early = np.minimum(t + step, horizon)
-        day_late = np.minimum(t + step + 1, horizon)
-        flat_calendar[(day_early * n_parts + r) * n_paths + c] += units - late
-        flat_calendar[(day_late * n_parts + r) * n_paths + c] += late
-
-        if np.any(to_print):
-            pr, pu = r[to_print], units[to_print]
-            flat["printed"][placed[to_print]] += pu
-            on_printer = printer_index[pr] >= 0
-            if np.any(on_printer):
-                start = np.where(
-                    blocked[to_print], np.floor(np.nan_to_num(free_at[to_print])), t
-                ).astype(np.int64)
-                keep = on_printer & (start < horizon)
-                np.add.at(
-                    printer_load,
-                    (start[keep], printer_index[pr[keep]]),
-                    pu[keep] * print_time[pr[keep]] / n_paths,
-                )
-    acc["stockout"][not_stocked[:, 0]] = 0
-    acc["backorder"] += acc.pop("carried")
-    acc["on_hand"] += acc.pop("held")
-    return acc
 
 
 def _kpi(values: np.ndarray) -> KPI:
@@ -1551,6 +1305,749 @@ def _fill_kpi(served: np.ndarray, demanded: np.ndarray) -> KPI:
     )
 
 
+#: Paths simulated together in one block (and one random stream).
+PATH_BLOCK = 64
+#: Most parts in one block.
+PART_BLOCK = 512
+#: Expected demand events (horizon) per block; fast movers get smaller blocks.
+BLOCK_EVENT_BUDGET = 400_000
+#: Working memory per expected demand unit of a block [bytes] (estimate).
+BYTES_PER_UNIT = 160
+#: Default memory a simulation may use [bytes].
+MAX_SIMULATION_BYTES = 2_000_000_000
+#: Parts whose daily on-hand quantiles are kept by default (all parts up to this).
+DEFAULT_TRACKED_PARTS = 500
+#: Daily mean above which Poisson counts come from scipy's inverse, not a loop.
+INVERSION_LOOP_MAX_MEAN = 40.0
+
+# Stream kinds (first word of every SeedSequence spawn key).
+_HORIZON_STREAM, _PRE_STREAM, _INIT_STREAM, _OUTAGE_STREAM = 1, 2, 3, 4
+
+
+def _stream(seed: int, *key: int) -> np.random.Generator:
+    """The generator of one block: its draws depend on seed and key only."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
+
+
+def _poisson_inverse(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """Poisson counts by inverting the distribution function at ``u``.
+
+    A larger mean gives, cell by cell, at least as large a count (common random
+    numbers across scenarios that change demand).
+    """
+    counts = np.zeros(u.shape[0], dtype=np.int64)
+    big = mean > INVERSION_LOOP_MAX_MEAN
+    if np.any(big):
+        from scipy import stats  # only for fast movers
+
+        counts[big] = stats.poisson.ppf(u[big], mean[big]).astype(np.int64)
+    pmf = np.exp(-np.where(big, 0.0, mean))
+    cdf = pmf.copy()
+    idx = np.flatnonzero(~big & (u > cdf))
+    k = 0
+    while idx.size:
+        k += 1
+        counts[idx] = k
+        pmf[idx] *= mean[idx] / k
+        cdf[idx] += pmf[idx]
+        idx = idx[(u[idx] > cdf[idx]) & (pmf[idx] > 0)]
+    return counts
+
+
+def _sorted_positions(
+    rng: np.random.Generator, counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted uniform positions in (0, 1) per segment, and each one's segment.
+
+    ``counts[s]`` order statistics of uniforms per segment ``s``, as normalised
+    partial sums of ``counts[s] + 1`` exponentials (no sort).
+    """
+    n_seg = counts.shape[0]
+    total = int(counts.sum())
+    seg = np.repeat(np.arange(n_seg, dtype=np.int64), counts)
+    if total == 0:
+        return np.zeros(0), seg
+    gaps = rng.standard_exponential(total + n_seg)
+    csum = np.cumsum(gaps)
+    end = np.cumsum(counts + 1) - 1  # index of each segment's closing gap
+    first = end - counts
+    base = np.where(first > 0, csum[np.maximum(first - 1, 0)], 0.0)
+    span = csum[end] - base
+    # Event k of segment s is partial sum first[s] + k = (its global index) + s.
+    return (csum[np.arange(total, dtype=np.int64) + seg] - base[seg]) / span[seg], seg
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Demand:
+    """Demand units of one block, sorted in time within each (part, path) segment."""
+
+    time: np.ndarray  # [days], float64
+    seg: np.ndarray  # segment of each unit
+    offset: np.ndarray  # first unit of each segment (n_seg + 1)
+    local: np.ndarray  # index of the unit within its segment
+
+
+def _draw_units(
+    rng: np.random.Generator,
+    mean: np.ndarray,
+    vtm: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Demand units per segment over a span: (positions in (0, 1), segment, counts).
+
+    Poisson units, or for ``vtm`` > 1.05 negative binomial over the span: a
+    Poisson number of batches with logarithmic sizes (a compound Poisson process,
+    so every sub-interval is negative binomial with the same variance-to-mean).
+    """
+    nb = vtm > OVERDISPERSED_VTM
+    with np.errstate(divide="ignore", invalid="ignore"):
+        batch_mean = np.where(nb, mean * np.log(vtm) / (vtm - 1.0), mean)
+    u = rng.random(mean.shape[0])
+    batches = _poisson_inverse(u, batch_mean)
+    pos, seg = _sorted_positions(rng, batches)
+    if not np.any(nb) or pos.size == 0:
+        return pos, seg, batches
+    is_nb = nb[seg]
+    size = np.ones(pos.size, dtype=np.int64)
+    size[is_nb] = rng.logseries(1.0 - 1.0 / vtm[seg[is_nb]])
+    units = np.bincount(seg, weights=size, minlength=mean.shape[0]).astype(np.int64)
+    return np.repeat(pos, size), np.repeat(seg, size), units
+
+
+def _merge_units(
+    pre: tuple[np.ndarray, np.ndarray],
+    hor: tuple[np.ndarray, np.ndarray],
+    n_seg: int,
+) -> _Demand:
+    """Pre-horizon then horizon units of each segment, in one segment-major array."""
+    (t_pre, s_pre), (t_hor, s_hor) = pre, hor
+    n_pre = np.bincount(s_pre, minlength=n_seg)
+    n_hor = np.bincount(s_hor, minlength=n_seg)
+    offset = np.zeros(n_seg + 1, dtype=np.int64)
+    np.cumsum(n_pre + n_hor, out=offset[1:])
+    time = np.empty(offset[-1])
+    seg = np.empty(offset[-1], dtype=np.int64)
+    start_pre = offset[:-1]
+    start_hor = offset[:-1] + n_pre
+    for t, s, start, count in ((t_pre, s_pre, start_pre, n_pre),
+                               (t_hor, s_hor, start_hor, n_hor)):  # fmt: skip
+        if t.size:
+            first = np.cumsum(count) - count
+            where = start[s] + (np.arange(t.size) - first[s])
+            time[where] = t
+            seg[where] = s
+    local = np.arange(offset[-1], dtype=np.int64) - offset[:-1][seg]
+    return _Demand(time=time, seg=seg, offset=offset, local=local)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Setup:
+    """Per-part inputs and scenario tables shared by every block."""
+
+    horizon: int
+    lam_day: np.ndarray
+    vtm: np.ndarray
+    level: np.ndarray
+    reorder: np.ndarray
+    lot: np.ndarray
+    lead: np.ndarray
+    print_lead: np.ndarray
+    post_days: np.ndarray
+    print_time: np.ndarray
+    print_mode: np.ndarray
+    hybrid: np.ndarray
+    normal_days: np.ndarray  # normal replenishment time of each part [days]
+    init: np.ndarray
+    stocked: np.ndarray
+    lead_factor: np.ndarray
+    lead_group: np.ndarray
+    surge_cum: np.ndarray  # (groups, days + 1): integral of the surge factor
+    surge_group: np.ndarray
+    surge_plain: np.ndarray  # (groups,) bool: factor 1 throughout
+    outage_group: np.ndarray
+    print_free: np.ndarray
+    print_group: np.ndarray
+    printer_index: np.ndarray
+    capacity: np.ndarray  # (printers, days) [h/day]; nan row: no capacity model
+    track_row: np.ndarray  # (parts,) row of the part in the tracked store, or -1
+
+
+def _block_demand(
+    setup: _Setup, rows: slice, n_paths: int, seed: int, key: tuple[int, int]
+) -> _Demand:
+    """Demand units of parts ``rows`` x ``n_paths`` paths over [-normal_days, H)."""
+    horizon = setup.horizon
+    lam = setup.lam_day[rows]
+    vtm = setup.vtm[rows]
+    n_parts = lam.shape[0]
+    n_seg = n_parts * n_paths
+    # Horizon: mean lam x integral of the surge factor; one stream for all plans.
+    group = setup.surge_group[rows]
+    total = setup.surge_cum[group, horizon]
+    mean_h = np.repeat(lam * total, n_paths)
+    pos, seg_h, _ = _draw_units(
+        _stream(seed, _HORIZON_STREAM, *key), mean_h, np.repeat(vtm, n_paths)
+    )
+    part_h = seg_h // n_paths
+    target = pos * total[part_h]
+    t_hor = np.empty(pos.size)
+    g_unit = group[part_h]
+    for g in np.unique(g_unit):
+        m = g_unit == g
+        if setup.surge_plain[g]:
+            t_hor[m] = target[m]
+        else:
+            t_hor[m] = np.interp(
+                target[m], setup.surge_cum[g], np.arange(horizon + 1, dtype=float)
+            )
+    # Before the horizon (stationary start): its own stream, so plans with other
+    # lead times still share the horizon's demand.
+    span = np.where(np.isnan(setup.init[rows]), setup.normal_days[rows], 0.0)
+    mean_p = np.repeat(lam * span, n_paths)
+    pos_p, seg_p, _ = _draw_units(
+        _stream(seed, _PRE_STREAM, *key), mean_p, np.repeat(vtm, n_paths)
+    )
+    t_pre = -span[seg_p // n_paths] * (1.0 - pos_p)
+    return _merge_units((t_pre, seg_p), (t_hor, seg_h), n_seg)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Orders:
+    """Replenishment orders of one block, grouped by segment."""
+
+    time: np.ndarray  # placed [days]
+    seg: np.ndarray
+    to_print: np.ndarray
+    capacitated: np.ndarray  # printed on a printer with a capacity model
+    arrival: np.ndarray  # [days]; nan for capacitated prints until queued
+    start_on_hand: np.ndarray  # (n_seg,) stock at the start of the segment
+
+
+def _outage_end(
+    outages: _OutageIndex | None, group: np.ndarray, path: np.ndarray, time: np.ndarray
+) -> np.ndarray:
+    """End of the supplier outage in force at ``time`` [days]; nan where none."""
+    end = np.full(time.shape[0], np.nan)
+    if outages is None or time.size == 0:
+        return end
+    q = (group * outages.n_paths + path) * outages.width + time + 2.0
+    idx = np.searchsorted(outages.start_key, q, side="right") - 1
+    ok = idx >= 0
+    run_end = np.where(ok, outages.run_end_key[np.maximum(idx, 0)], -np.inf)
+    out = ok & (run_end > q)
+    base = (group * outages.n_paths + path) * outages.width + 2.0
+    end[out] = (run_end - base)[out]
+    return end
+
+
+def _block_orders(
+    setup: _Setup,
+    rows: slice,
+    n_paths: int,
+    demand: _Demand,
+    outages: _OutageIndex | None,
+    seed: int,
+    key: tuple[int, int],
+) -> _Orders:
+    """Orders of the block's (r, Q) / one-for-one policies and their arrival times."""
+    n_parts = setup.lam_day[rows].shape[0]
+    n_seg = n_parts * n_paths
+    r = np.repeat(setup.reorder[rows], n_paths)
+    q = np.repeat(setup.lot[rows], n_paths)
+    init = np.repeat(setup.init[rows], n_paths)
+    given = ~np.isnan(init)
+    # Inventory position at the start: r + U, U uniform on 1..Q (stationary for
+    # unit demand); with a given stock: that stock, raised above r at time 0.
+    start = r + 1
+    lots = q > 1
+    if np.any(lots):
+        u = _stream(seed, _INIT_STREAM, *key).integers(0, q[lots])
+        start[lots] = r[lots] + 1 + u
+    start = np.where(given, np.round(np.nan_to_num(init)).astype(np.int64), start)
+    n_initial = np.where(
+        given & (start <= r), -((start - r - 1) // q), 0
+    )  # ceil((r + 1 - start) / q) orders at time 0
+    first_trigger = start + n_initial * q - r - 1  # unit index of the first order
+    seg, local = demand.seg, demand.local
+    trig = (local >= first_trigger[seg]) & ((local - first_trigger[seg]) % q[seg] == 0)
+    t_ord = demand.time[trig]
+    s_ord = seg[trig]
+    if np.any(n_initial):
+        s0 = np.repeat(np.arange(n_seg, dtype=np.int64), n_initial)
+        order = np.argsort(np.concatenate([s0, s_ord]), kind="stable")
+        t_ord = np.concatenate([np.zeros(s0.size), t_ord])[order]
+        s_ord = np.concatenate([s0, s_ord])[order]
+    part = rows.start + s_ord // n_paths
+    path = s_ord % n_paths
+    in_h = t_ord >= 0
+    day = np.clip(np.floor(t_ord), 0, setup.horizon - 1).astype(np.int64)
+    factor = np.where(in_h, setup.lead_factor[setup.lead_group[part], day], 1.0)
+    lead_now = setup.lead[part] * factor
+    out_end = np.full(t_ord.size, np.nan)
+    if outages is not None:
+        hit = in_h & (outages.group_of_part[part] >= 0)
+        out_end[hit] = _outage_end(
+            outages, outages.group_of_part[part[hit]], path[hit], t_ord[hit]
+        )
+    supplier_out = ~np.isnan(out_end)
+    buy_arrival = np.where(supplier_out, out_end, t_ord) + lead_now
+    to_print = setup.print_mode[part] | (setup.hybrid[part] & supplier_out)
+    printer = setup.printer_index[part]
+    capacitated = to_print & in_h & (printer >= 0)
+    if capacitated.any():
+        capacitated[capacitated] = ~np.isnan(setup.capacity[printer[capacitated], 0])
+    free_at = setup.print_free[setup.print_group[part], day]
+    blocked = in_h & ~np.isnan(free_at)
+    print_arrival = np.where(blocked, free_at, t_ord) + setup.print_lead[part]
+    arrival = np.where(to_print, print_arrival, buy_arrival)
+    arrival[capacitated] = np.nan
+    return _Orders(
+        time=t_ord,
+        seg=s_ord,
+        to_print=to_print,
+        capacitated=capacitated,
+        arrival=arrival,
+        start_on_hand=start,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _OutageIndex:
+    """Supplier outages of one path block as merged intervals, searchable."""
+
+    n_paths: int
+    width: float
+    start_key: np.ndarray
+    run_end_key: np.ndarray
+    group_of_part: np.ndarray  # -1: no outage source
+
+
+def _random_windows(
+    event: Event, horizon: int, n_paths: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Random outage windows (path, start, end), starts Poisson over [-lookback, H)."""
+    duration = float(event.duration_days or 0.0)
+    expo = event.duration_distribution == DurationDistribution.EXPONENTIAL
+    lookback = 10.0 * duration if expo else duration
+    rate = float(event.rate_per_year or 0.0) / DAYS_PER_YEAR
+    counts = rng.poisson(rate * (horizon + lookback), size=n_paths)
+    path = np.repeat(np.arange(n_paths), counts)
+    start = rng.uniform(-lookback, horizon, size=path.size)
+    length = rng.exponential(duration, size=path.size) if expo else duration
+    return path, start, start + length
+
+
+def _outage_index(
+    scenario: Scenario,
+    keys: Mapping[str, np.ndarray],
+    n_paths: int,
+    seed: int,
+    block: int,
+) -> _OutageIndex | None:
+    """Merged outage windows per (outage group, path) of one path block.
+
+    Fixed windows hit every path; random outages are drawn per event and path
+    block, so a path's outages do not depend on how many paths run.
+    """
+    horizon = scenario.horizon_days
+    fixed = scenario.of_type(EventType.SUPPLIER_OUTAGE)
+    randoms = scenario.of_type(EventType.RANDOM_OUTAGES)
+    sources = [*fixed, *randoms]
+    if not sources:
+        return None
+    windows = []
+    for e in fixed:
+        windows.append((np.arange(n_paths), np.full(n_paths, e.start_day or 0.0),
+                        np.full(n_paths, e.end_day)))  # fmt: skip
+    for k, e in enumerate(randoms):
+        windows.append(
+            _random_windows(
+                e, horizon, n_paths, _stream(seed, _OUTAGE_STREAM, k, block)
+            )
+        )
+    signatures, group = _groups(_match_matrix(sources, keys))
+    used = signatures.any(axis=1)
+    width = horizon + 4.0
+    segs, starts, ends = [], [], []
+    for g in np.flatnonzero(used):
+        for j in np.flatnonzero(signatures[g]):
+            path, start, end = windows[j]
+            segs.append(g * n_paths + path)
+            starts.append(np.clip(start, -1.0, horizon + 1.0))
+            ends.append(np.clip(end, -1.0, horizon + 1.0))
+    group_of_part = np.where(used[group], group, -1)
+    if not segs:
+        return _OutageIndex(n_paths=n_paths, width=width, start_key=np.zeros(0),
+                            run_end_key=np.zeros(0), group_of_part=group_of_part)  # fmt: skip
+    seg = np.concatenate(segs)
+    start_key = seg * width + np.concatenate(starts) + 2.0
+    end_key = seg * width + np.concatenate(ends) + 2.0
+    order = np.argsort(start_key, kind="stable")
+    start_key, end_key = start_key[order], end_key[order]
+    # Union of overlapping windows: a new run starts where no earlier window of
+    # the segment is still open.
+    reach = np.maximum.accumulate(end_key)
+    new = np.ones(start_key.size, dtype=bool)
+    new[1:] = start_key[1:] > reach[:-1]
+    run = np.cumsum(new) - 1
+    run_end = np.maximum.reduceat(end_key, np.flatnonzero(new))
+    return _OutageIndex(n_paths=n_paths, width=width, start_key=start_key,
+                        run_end_key=run_end[run], group_of_part=group_of_part)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Jobs:
+    """Print jobs on printers with a capacity model, of one path block."""
+
+    printer: np.ndarray
+    path: np.ndarray
+    release: np.ndarray  # [days]
+    hours: np.ndarray  # [h]
+    post_days: np.ndarray  # [days]
+
+
+def _capacity_clock(capacity: np.ndarray) -> np.ndarray:
+    """Cumulative printer hours at the start of each day, (printers, days + 1)."""
+    cum = np.zeros((capacity.shape[0], capacity.shape[1] + 1))
+    np.cumsum(np.nan_to_num(capacity), axis=1, out=cum[:, 1:])
+    return cum
+
+
+def _run_queues(
+    jobs: _Jobs, capacity: np.ndarray, n_paths: int, horizon: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """FIFO print queues per (printer, path) with daily printer hours.
+
+    A printer prints ``capacity[p, d]`` hours on day ``d``, spread evenly over the
+    day (0 while down or out of material); jobs are printed one after another in
+    the order they were released. In printer-hour time :math:`c = C(t)` this is a
+    single server of unit speed, so the Lindley recursion
+    :math:`x_n = \\max(x_{n-1}, C(r_n)) + h_n` has the closed form
+    :math:`x_n = H_n + \\max_{m \\le n}(C(r_m) - H_{m-1})` (``H``: cumulative job
+    hours), vectorised with a running maximum.
+
+    Returns
+    -------
+    tuple
+        Arrival time of each job [days] (completion + post-processing; ``H + 1``
+        when it completes after the horizon), hours printed per printer and day
+        (summed over the paths), and the backlog at the end of each day [h]
+        (summed over the paths).
+    """
+    n_printers = capacity.shape[0]
+    cum = _capacity_clock(capacity)
+    load = np.zeros((horizon, n_printers))
+    backlog = np.zeros((horizon, n_printers))
+    if jobs.release.size == 0:
+        return np.zeros(0), load, backlog
+    seg = jobs.printer * n_paths + jobs.path
+    order = np.lexsort((jobs.release, seg))
+    seg, release, hours = seg[order], jobs.release[order], jobs.hours[order]
+    printer = jobs.printer[order]
+    day = np.clip(np.floor(release), 0, horizon - 1).astype(np.int64)
+    cap = np.nan_to_num(capacity)
+    c_release = cum[printer, day] + cap[printer, day] * (release - day)
+    total = np.cumsum(hours)
+    seg_first = np.ones(seg.size, dtype=bool)
+    seg_first[1:] = seg[1:] != seg[:-1]
+    starts = np.flatnonzero(seg_first)
+    before = np.repeat(
+        total[starts] - hours[starts], np.diff(np.append(starts, seg.size))
+    )
+    done_hours = total - before  # cumulative hours within the segment
+    value = c_release - (done_hours - hours)
+    spread = float(cum.max() + done_hours.max() + 1.0)
+    shifted = np.maximum.accumulate(seg * spread + value + done_hours.max())
+    finish = done_hours + shifted - seg * spread - done_hours.max()
+    # Back from printer hours to days.
+    last = cum[printer, horizon]
+    inside = finish <= last + 1e-9
+    flat_cum = (
+        np.arange(n_printers)[:, None] * (cum[:, -1].max() + 1.0) + cum[:, 1:]
+    ).reshape(-1)
+    q = printer * (cum[:, -1].max() + 1.0) + finish
+    idx = np.searchsorted(flat_cum, q, side="left") - printer * horizon
+    d = np.clip(idx, 0, horizon - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.where(
+            cap[printer, d] > 0, (finish - cum[printer, d]) / cap[printer, d], 0.0
+        )
+    done_day = np.where(inside, d + np.clip(frac, 0.0, 1.0), horizon + 1.0)
+    arrival = np.minimum(done_day + jobs.post_days[order], horizon + 1.0)
+    out = np.empty_like(arrival)
+    out[order] = arrival
+    # Hours printed by each day end: B(y) = finished work + the part in progress.
+    n_seg = n_printers * n_paths
+    bounds = cum[:, 1:]  # (printers, days): printer hours by each day end
+    seg_all = np.arange(n_seg)
+    p_all = seg_all // n_paths
+    y = bounds[p_all]  # (segments, days)
+    end_key = seg * spread + finish
+    y_key = seg_all[:, None] * spread + y
+    k = np.searchsorted(end_key, y_key, side="right")  # jobs finished by y
+    first_of_seg = np.searchsorted(seg, seg_all)
+    done = np.where(k > first_of_seg[:, None], done_hours[np.maximum(k - 1, 0)], 0.0)
+    nxt = np.minimum(k, seg.size - 1)
+    running = (k < seg.size) & (seg[nxt] == seg_all[:, None])
+    begun = finish[nxt] - hours[nxt]
+    done = done + np.where(running, np.clip(y - begun, 0.0, hours[nxt]), 0.0)
+    used = np.diff(np.concatenate([np.zeros((n_seg, 1)), done], axis=1), axis=1)
+    released_key = seg * spread + release
+    day_end_key = seg_all[:, None] * spread + np.arange(1, horizon + 1)[None, :]
+    kr = np.searchsorted(released_key, day_end_key, side="right")
+    released = np.where(
+        kr > first_of_seg[:, None], done_hours[np.maximum(kr - 1, 0)], 0.0
+    )
+    np.add.at(load.T, p_all, used)
+    np.add.at(backlog.T, p_all, released - done)
+    return out, load, backlog
+
+
+def _supply_time(
+    arrival_sorted: np.ndarray,
+    order_offset: np.ndarray,
+    n_orders: np.ndarray,
+    lot: np.ndarray,
+    seg: np.ndarray,
+    j: np.ndarray,
+) -> np.ndarray:
+    """When supply unit ``j`` of each segment is on the shelf [days].
+
+    -inf for units of the starting stock (``j`` < 0), inf for units never
+    ordered; otherwise the arrival of the segment's order ``j // Q`` (orders
+    sorted by arrival).
+    """
+    k = np.floor_divide(j, lot[seg])
+    ok = (j >= 0) & (k < n_orders[seg])
+    idx = np.where(ok, order_offset[seg] + k, 0)
+    out = np.where(j < 0, -np.inf, np.inf)
+    if arrival_sorted.size:
+        out = np.where(ok, arrival_sorted[idx], out)
+    return out
+
+
+def _block_kpis(
+    setup: _Setup,
+    rows: slice,
+    n_paths: int,
+    demand: _Demand,
+    orders: _Orders,
+) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+    """Per-segment totals of one block, and the tracked parts' daily on hand.
+
+    Units are matched first come, first served to the supply in the order it
+    reaches the shelf: unit ``k`` of a segment takes supply unit ``k - OH0``
+    (``OH0``: the starting stock), so it is served at once iff that supply is on
+    the shelf by its demand time, and otherwise waits until it is.
+    """
+    horizon = float(setup.horizon)
+    n_parts = setup.lam_day[rows].shape[0]
+    n_seg = n_parts * n_paths
+    lot = np.repeat(setup.lot[rows], n_paths)
+    oh0 = orders.start_on_hand
+    # Orders sorted by arrival within each segment.
+    width = horizon + 4.0
+    arrival = np.clip(orders.arrival, -1.0, horizon + 1.0)
+    key = orders.seg * width + arrival + 2.0
+    if key.size > 1 and np.any(key[1:] < key[:-1]):
+        key = np.sort(key)
+    arrival_sorted = key - np.floor_divide(key, width) * width - 2.0
+    n_orders = np.bincount(orders.seg, minlength=n_seg)
+    order_offset = np.cumsum(n_orders) - n_orders
+    seg, time, local = demand.seg, demand.time, demand.local
+    supply = _supply_time(
+        arrival_sorted, order_offset, n_orders, lot, seg, local - oh0[seg]
+    )
+    in_h = time >= 0
+    served = in_h & (supply <= time)
+    wait = np.clip(np.minimum(supply, horizon) - np.maximum(time, 0.0), 0.0, None)
+    totals = {
+        "demand": np.bincount(seg, weights=in_h, minlength=n_seg),
+        "served": np.bincount(seg, weights=served, minlength=n_seg),
+        "backorder": np.bincount(seg, weights=wait, minlength=n_seg),
+    }
+    # On hand: integral of net stock (start + arrived - demanded) plus backorders.
+    arrived = lot[orders.seg] * np.clip(
+        horizon - np.clip(orders.arrival, 0.0, None), 0.0, None
+    )
+    net = (
+        oh0 * horizon
+        + np.bincount(orders.seg, weights=arrived, minlength=n_seg)
+        - np.bincount(seg, weights=horizon - np.maximum(time, 0.0), minlength=n_seg)
+    )
+    totals["on_hand"] = net + totals["backorder"]
+    printed = orders.to_print & (orders.time >= 0)
+    totals["printed"] = np.bincount(orders.seg[printed], weights=lot[orders.seg[printed]],
+                                    minlength=n_seg)  # fmt: skip
+    # Stock-out days: day ends d in [1, H] with nothing on the shelf. After unit
+    # k the shelf is empty until the next unit or until supply k + 1 - OH0 comes.
+    stocked = np.repeat(setup.stocked[rows], n_paths)
+    nxt_time = np.full(time.size, np.inf)
+    same = np.zeros(time.size, dtype=bool)
+    if time.size > 1:
+        same[:-1] = seg[1:] == seg[:-1]
+        nxt_time[:-1] = np.where(same[:-1], time[1:], np.inf)
+    nxt_supply = _supply_time(arrival_sorted, order_offset, n_orders, lot, seg,
+                              local + 1 - oh0[seg])  # fmt: skip
+    until = np.minimum(np.minimum(nxt_time, nxt_supply), horizon + 1.0)
+    days = np.clip(
+        np.minimum(np.ceil(until), horizon + 1.0) - np.maximum(np.ceil(time), 1.0),
+        0,
+        None,
+    )
+    stockout = np.bincount(seg, weights=days, minlength=n_seg)
+    empty = oh0 <= 0  # nothing on the shelf before the first unit either
+    if np.any(empty):
+        cells = np.flatnonzero(empty)
+        first_unit = demand.offset[cells]
+        has_unit = demand.offset[cells + 1] > first_unit
+        first_time = np.where(has_unit, time[np.minimum(first_unit, max(time.size - 1, 0))]
+                              if time.size else np.inf, np.inf)  # fmt: skip
+        first_supply = _supply_time(arrival_sorted, order_offset, n_orders, lot, cells,
+                                    -oh0[cells])  # fmt: skip
+        until0 = np.minimum(np.minimum(first_time, first_supply), horizon + 1.0)
+        stockout[cells] += np.clip(
+            np.minimum(np.ceil(until0), horizon + 1.0) - 1.0, 0, None
+        )
+    totals["stockout"] = np.where(stocked, stockout, 0.0)
+    tracked = None
+    track_row = setup.track_row[rows]
+    if np.any(track_row >= 0):
+        tracked = _daily_on_hand(setup, track_row, n_paths, demand, orders, lot, oh0)
+    return totals, tracked
+
+
+def _daily_on_hand(
+    setup: _Setup,
+    track_row: np.ndarray,
+    n_paths: int,
+    demand: _Demand,
+    orders: _Orders,
+    lot: np.ndarray,
+    oh0: np.ndarray,
+) -> np.ndarray:
+    """End-of-day stock (tracked parts of the block, days, paths), int32."""
+    horizon = setup.horizon
+    parts = np.flatnonzero(track_row >= 0)
+    n_t = parts.shape[0]
+    slot = np.full(track_row.shape[0], -1)
+    slot[parts] = np.arange(n_t)
+    width = horizon + 2
+
+    def by_day(seg: np.ndarray, time: np.ndarray, weight: np.ndarray) -> np.ndarray:
+        s = slot[seg // n_paths]
+        keep = s >= 0
+        cell = s[keep] * n_paths + seg[keep] % n_paths
+        bucket = np.clip(np.ceil(time[keep]), 0, horizon + 1).astype(np.int64)
+        counts = np.bincount(cell * width + bucket, weights=weight[keep],
+                             minlength=n_t * n_paths * width)  # fmt: skip
+        return np.cumsum(counts.reshape(n_t * n_paths, width), axis=1)[
+            :, 1 : horizon + 1
+        ]
+
+    arrived = by_day(orders.seg, np.clip(orders.arrival, -1.0, horizon + 1.0),
+                     lot[orders.seg].astype(float))  # fmt: skip
+    used = by_day(demand.seg, demand.time, np.ones(demand.time.size))
+    cells = (parts[:, None] * n_paths + np.arange(n_paths)[None, :]).reshape(-1)
+    stock = np.maximum(oh0[cells][:, None] + arrived - used, 0.0)
+    return stock.reshape(n_t, n_paths, horizon).transpose(0, 2, 1).astype(np.int32)
+
+
+def _part_blocks(expected: np.ndarray) -> list[slice]:
+    """Blocks of consecutive parts: at most PART_BLOCK parts and about
+    BLOCK_EVENT_BUDGET expected demand events per block of PATH_BLOCK paths.
+
+    Depends on the demand rates only, so plans of one catalog share blocks (and
+    random numbers).
+    """
+    n = expected.shape[0]
+    if n == 0:
+        return []
+    before = np.cumsum(expected) - expected
+    bucket = np.floor(before * PATH_BLOCK / BLOCK_EVENT_BUDGET)
+    idx = np.arange(n)
+    cut = np.ones(n, dtype=bool)
+    cut[1:] = (bucket[1:] != bucket[:-1]) | (idx[1:] % PART_BLOCK == 0)
+    starts = np.flatnonzero(cut).tolist()
+    ends = [*starts[1:], n]
+    # Split blocks still longer than PART_BLOCK.
+    out = []
+    for a, b in zip(starts, ends, strict=True):
+        out.extend(slice(s, min(s + PART_BLOCK, b)) for s in range(a, b, PART_BLOCK))
+    return out
+
+
+def _printer_capacity(
+    scenario: Scenario,
+    printer_ids: Sequence[str],
+    hours_per_day: Mapping[str, float],
+    plan: SimulationPlan,
+    printer_index: np.ndarray,
+) -> np.ndarray:
+    """Printer hours per day (printers, days); a nan row has no capacity model.
+
+    A printer prints nothing on a day it is down or a material it prints for this
+    plan is short (it is loaded with one material at a time, so it stops).
+    """
+    horizon = scenario.horizon_days
+    lookup = {k.strip().lower(): v for k, v in hours_per_day.items()}
+    cap = np.full((len(printer_ids), horizon), np.nan)
+    prints = plan.mode != BUY_STOCK
+    materials = _normalised(plan.material)
+    for p, pid in enumerate(printer_ids):
+        h = lookup.get(pid.strip().lower())
+        if h is None:
+            continue
+        stop = np.zeros(horizon, dtype=bool)
+        used = set(materials[prints & (printer_index == p)].tolist())
+        for e in scenario.of_type(EventType.PRINTER_DOWN, EventType.MATERIAL_SHORTAGE):
+            hit = (
+                str(e.printer_id).strip().lower() == pid.strip().lower()
+                if e.type == EventType.PRINTER_DOWN
+                else str(e.material).strip().lower() in used
+            )
+            if hit:
+                stop |= _active([e], horizon)[0]
+        cap[p] = np.where(stop, 0.0, h)
+    return cap
+
+
+def _surge_tables(
+    scenario: Scenario, keys: Mapping[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Integral of the demand factor by day (groups, days + 1), group, plain flag."""
+    horizon = scenario.horizon_days
+    events = scenario.of_type(EventType.DEMAND_SURGE)
+    signatures, group = _groups(_match_matrix(events, keys))
+    factor = _factor_table(events, signatures, horizon, product=True)
+    cum = np.zeros((factor.shape[0], horizon + 1))
+    np.cumsum(factor, axis=1, out=cum[:, 1:])
+    return cum, group, np.all(factor == 1.0, axis=1)
+
+
+def _tracked_rows(
+    plan: SimulationPlan, track_parts: Sequence[str] | None, keep_quantiles: bool
+) -> np.ndarray:
+    """Row of each part in the daily-stock store, -1 where not tracked."""
+    n = plan.n_parts
+    rows = np.full(n, -1, dtype=np.int64)
+    if not keep_quantiles:
+        return rows
+    if track_parts is None:
+        if n <= DEFAULT_TRACKED_PARTS:
+            rows[:] = np.arange(n)
+        return rows
+    index = {pid: i for i, pid in enumerate(plan.part_id.tolist())}
+    picked = []
+    for pid in track_parts:
+        if pid not in index:
+            raise PlannerError(f"simulate: track_parts names unknown part {pid!r}")
+        if index[pid] not in picked:
+            picked.append(index[pid])
+    picked.sort()
+    rows[picked] = np.arange(len(picked))
+    return rows
+
+
 def simulate(
     plan: SimulationPlan,
     scenario: Scenario,
@@ -1559,51 +2056,83 @@ def simulate(
     seed: int = 0,
     printers: Sequence[Printer] = (),
     keep_quantiles: bool = True,
+    track_parts: Sequence[str] | None = None,
+    printer_hours_per_day: Mapping[str, float] | None = None,
+    max_memory_bytes: int = MAX_SIMULATION_BYTES,
 ) -> SimulationResult:
     r"""Monte Carlo of a stock-and-print plan under a disruption scenario.
 
     Parameters
     ----------
     plan
-        Parts, their demand, base-stock levels and sourcing modes.
+        Parts, their demand, stock policies and sourcing modes.
     scenario
         Events over ``scenario.horizon_days`` days.
     n_paths
         Number of independent paths (>= 2).
     seed
-        Seed (>= 0). The same seed gives the same result bit for bit; the demand
-        and outage draws come from their own streams, so plans simulated under
-        one seed see the same demand and outages (common random numbers).
+        Seed (>= 0). The same seed gives the same result bit for bit. Paths run
+        in blocks of :data:`PATH_BLOCK` with their own random streams (demand in
+        the horizon, demand before it, starting positions, outages), so plans
+        simulated under one seed see the same demand and outages (common random
+        numbers), and a path's draws do not depend on how many paths run.
     printers
         The lab's printers: the columns of ``printer_load_hours`` (printers the
-        plan names but this list lacks are added after them).
+        plan names but this list lacks are added after them); their
+        ``hours_available_per_week / 7`` is their daily capacity unless
+        ``printer_hours_per_day`` or ``plan.printer_hours_per_day`` says otherwise.
     keep_quantiles
-        Whether to keep the daily on-hand quantiles of every part; without them
-        ``on_hand_quantiles`` has no days, which saves memory and time on large
-        catalogs.
+        Whether to keep daily on-hand quantiles at all.
+    track_parts
+        Part ids whose daily on-hand quantiles are kept; None keeps every part of
+        a plan of up to :data:`DEFAULT_TRACKED_PARTS` parts (none above).
+    printer_hours_per_day
+        Printer hours per day [h/day] by printer id; printers without an entry
+        (here, in the plan or among ``printers``) print without a capacity limit.
+    max_memory_bytes
+        Memory the run may use [bytes]; a run that would need more is refused.
 
     Returns
     -------
     SimulationResult
         KPIs with 95 % intervals (mean over paths :math:`\pm 1.96\,s/\sqrt{n}`;
-        the fill rate as a ratio of totals with a delta-method interval), per-part
-        figures, per-path KPI arrays, on-hand quantiles and printer load.
+        the fill rate as a ratio of totals with a delta-method interval),
+        per-part figures, per-path KPI arrays, on-hand quantiles of the tracked
+        parts, printer load and backlog per day.
 
     Raises
     ------
     PlannerError
-        If ``n_paths`` is not in [2, 1000000], ``seed`` < 0, or one part's
-        pipeline calendar (horizon x paths) would exceed 1 GB.
+        If ``n_paths`` is not in [2, 1000000], ``seed`` < 0, ``track_parts``
+        names an unknown part, or the run would need more than
+        ``max_memory_bytes`` (the message gives both figures).
 
     Notes
     -----
-    One-for-one (S-1, S) replenishment for every mode. ``buy_stock`` orders
-    from the supplier (lead time times the multiplier in force; an order placed
-    during an outage waits for its end); ``print_stock`` and ``print_on_demand``
-    print (``print_lead_time_days``; an order placed while the printer is down or
-    the material short waits for the window's end); ``hybrid`` buys, but prints
-    what it orders while the supplier is out. Orders in transit are not affected
-    by later events. Arrivals after the horizon are dropped.
+    Demand is simulated as events, not days: the number of demand units of each
+    (part, path) over the horizon, then their times (Poisson, or negative
+    binomial as a compound Poisson process where the variance-to-mean ratio
+    exceeds 1.05); demand surges stretch time. Replenishment is continuous review
+    (r, Q): an order of Q units whenever the inventory position falls to r;
+    one-for-one (S-1, S) is r = S - 1, Q = 1. Units are served first come, first
+    served from the supply in the order it arrives, so fill, backorder-days,
+    stock-out days and the on-hand integral follow from sorted arrival times in
+    continuous time. The start is stationary: each part runs from one normal
+    replenishment time before day 0 with its position at r + U (U uniform on
+    1..Q), no disruption before day 0.
+
+    ``buy_stock`` orders from the supplier: lead time times the largest
+    multiplier in force on the order day; an order placed while the supplier is
+    out (window ending at e, continuous time) arrives at e + lead time.
+    ``print_stock`` and ``print_on_demand`` print; ``hybrid`` buys but prints
+    what it orders while the supplier is out (emergency prints). On a printer
+    with a capacity, print orders queue first come, first served and take
+    ``print_time_h`` x Q printer hours, printed at the printer's daily hours (0
+    on days it is down or a material it prints is short); the unit is usable
+    ``post_process_days`` after printing ends. Without a capacity, a print
+    arrives ``print_lead_time_days`` after the order (after the end of a
+    printer-down or material-shortage window in force). Orders in transit are
+    not affected by later events; arrivals after the horizon do not count.
 
     Examples
     --------
@@ -1612,7 +2141,7 @@ def simulate(
     ...     base_stock_level=np.array([4]), lead_time_days=np.array([20.0]),
     ...     unit_value=np.array([10.0]))
     >>> r = simulate(plan, PRESETS["Baseline"], n_paths=200, seed=1)
-    >>> 0.8 < r.kpis["fill_rate"].mean < 0.9   # P(Poisson(2) <= 3) = 0.857
+    >>> 0.82 < r.kpis["fill_rate"].mean < 0.89   # P(Poisson(2) <= 3) = 0.857
     True
     """
     if not (isinstance(n_paths, int | np.integer) and 2 <= n_paths <= 1_000_000):
@@ -1631,28 +2160,28 @@ def simulate(
         "supplier_region": plan.supplier_region,
         "criticality": plan.criticality,
     }
-    bytes_per_part = (horizon + 1) * n_paths * 4
-    if bytes_per_part > MAX_CALENDAR_BYTES_PER_PART:
+    track_row = _tracked_rows(plan, track_parts, keep_quantiles)
+    n_tracked = int((track_row >= 0).sum())
+    lam_day = plan.demand_per_year / DAYS_PER_YEAR
+    expected = lam_day * horizon
+    blocks = _part_blocks(expected)
+    block_units = max(
+        (float(expected[b].sum()) * min(PATH_BLOCK, n_paths) for b in blocks),
+        default=0.0,
+    )
+    need = int(
+        n_tracked * horizon * n_paths * 4 * 2  # daily stock and its sort
+        + block_units * BYTES_PER_UNIT
+        + n_parts * 8 * 16
+    )
+    if need > max_memory_bytes:
         raise PlannerError(
-            f"simulate: {n_paths} paths over {horizon} days need "
-            f"{bytes_per_part / 1e9:.1f} GB per part; use fewer paths or a shorter "
-            "horizon"
+            f"simulate: {n_paths} paths x {n_parts} parts over {horizon} days "
+            f"({n_tracked} tracked daily) need about {need:,} bytes, allowed "
+            f"{max_memory_bytes:,}; use fewer paths, track fewer parts or a "
+            "shorter horizon"
         )
-    chunk = max(1, CALENDAR_BUDGET_BYTES // bytes_per_part)
-    n_chunks = max(1, math.ceil(n_parts / chunk))
-    randoms = scenario.of_type(EventType.RANDOM_OUTAGES)
-    streams = _stream_children(seed, n_chunks, len(randoms))
 
-    lead_events = scenario.of_type(EventType.LEAD_TIME_MULTIPLIER)
-    lead_sig, lead_group = _groups(_match_matrix(lead_events, keys))
-    surge_events = scenario.of_type(EventType.DEMAND_SURGE)
-    surge_sig, surge_group = _groups(_match_matrix(surge_events, keys))
-    outage_end, outage_group = _outage_tables(
-        scenario, keys, n_paths, streams["outage"]
-    )
-    print_free, print_group = _print_block_table(
-        scenario, plan.printer_id, plan.material
-    )
     printer_ids = [p.printer_id for p in printers]
     known = {pid.strip().lower() for pid in printer_ids}
     for pid in sorted(set(plan.printer_id[plan.mode != BUY_STOCK].tolist())):
@@ -1664,81 +2193,186 @@ def simulate(
         [lookup.get(pid.strip().lower(), -1) for pid in plan.printer_id.tolist()],
         dtype=np.int64,
     )
-    tables = _Tables(
+    hours: dict[str, float] = {
+        p.printer_id: p.hours_available_per_week / 7.0 for p in printers
+    }
+    hours.update(plan.printer_hours_per_day or {})
+    hours.update(printer_hours_per_day or {})
+    capacity = _printer_capacity(scenario, printer_ids, hours, plan, printer_index)
+
+    lead_events = scenario.of_type(EventType.LEAD_TIME_MULTIPLIER)
+    lead_sig, lead_group = _groups(_match_matrix(lead_events, keys))
+    surge_cum, surge_group, surge_plain = _surge_tables(scenario, keys)
+    print_free, print_group = _print_block_table(
+        scenario, plan.printer_id, plan.material
+    )
+    print_mode = np.isin(plan.mode, (PRINT_STOCK, PRINT_ON_DEMAND))
+    setup = _Setup(
+        horizon=horizon,
+        lam_day=lam_day,
+        vtm=plan.variance_to_mean,
+        level=plan.base_stock_level,
+        reorder=plan.reorder_point,
+        lot=plan.lot_size,
+        lead=plan.lead_time_days,
+        print_lead=plan.print_lead_time_days,
+        post_days=plan.post_process_days,
+        print_time=plan.print_time_h,
+        print_mode=print_mode,
+        hybrid=plan.mode == HYBRID,
+        normal_days=np.where(
+            print_mode, plan.print_lead_time_days, plan.lead_time_days
+        ),
+        init=plan.initial_on_hand,
+        stocked=(plan.reorder_point + plan.lot_size >= 1) & (lam_day > 0),
         lead_factor=_factor_table(lead_events, lead_sig, horizon, product=False),
         lead_group=lead_group,
-        surge=_factor_table(surge_events, surge_sig, horizon, product=True),
+        surge_cum=surge_cum,
         surge_group=surge_group,
-        outage_end=outage_end,
-        outage_group=outage_group,
+        surge_plain=surge_plain,
+        outage_group=np.zeros(n_parts, dtype=np.int64),
         print_free=print_free,
         print_group=print_group,
         printer_index=printer_index,
+        capacity=capacity,
+        track_row=track_row,
     )
+    queued = (plan.mode != BUY_STOCK) & (printer_index >= 0)
+    queued &= (
+        ~np.isnan(capacity[np.maximum(printer_index, 0), 0])
+        if len(printer_ids)
+        else False
+    )
+    queue_blocks = [k for k, b in enumerate(blocks) if np.any(queued[b])]
 
-    quantile_days = horizon if keep_quantiles else 0
-    quantiles = np.zeros(
-        (quantile_days, n_parts, len(ON_HAND_QUANTILES)), dtype=np.float32
-    )
-    printer_load = np.zeros((horizon, len(printer_ids)))
-    totals = {
-        name: np.zeros((n_parts, n_paths), dtype=np.int64)
-        for name in ("demand", "served", "stockout", "printed")
+    names = ("demand", "served", "stockout", "printed", "backorder", "on_hand")
+    part_sum = {name: np.zeros(n_parts) for name in names}
+    path_sum = {
+        name: np.zeros(n_paths) for name in (*names, "downtime", "hours", "value")
     }
-    totals["backorder"] = np.zeros((n_parts, n_paths))
-    totals["on_hand"] = np.zeros((n_parts, n_paths))
-    for k in range(n_chunks):
-        rows = slice(k * chunk, min((k + 1) * chunk, n_parts))
-        acc = _simulate_chunk(
-            plan,
-            rows,
-            tables,
-            horizon,
-            n_paths,
-            (streams["demand"][k], streams["init"][k], streams["split"][k]),
-            quantiles,
-            printer_load,
-        )
-        for name, values in acc.items():
-            totals[name][rows] = values
+    daily = np.zeros((n_tracked, horizon, n_paths), dtype=np.int32)
+    load = np.zeros((horizon, len(printer_ids)))
+    backlog = np.zeros((horizon, len(printer_ids)))
+    n_path_blocks = math.ceil(n_paths / PATH_BLOCK)
+    for pb in range(n_path_blocks):
+        p0, p1 = pb * PATH_BLOCK, min((pb + 1) * PATH_BLOCK, n_paths)
+        width = p1 - p0
+        outages = _outage_index(scenario, keys, width, seed, pb)
+        job_arrivals: dict[int, np.ndarray] = {}
+        if queue_blocks:
+            parts_jobs = []
+            for k in queue_blocks:
+                rows = blocks[k]
+                demand = _block_demand(setup, rows, width, seed, (k, pb))
+                orders = _block_orders(
+                    setup, rows, width, demand, outages, seed, (k, pb)
+                )
+                cap = orders.capacitated
+                part = rows.start + orders.seg[cap] // width
+                parts_jobs.append((k, cap.sum(), _Jobs(
+                    printer=printer_index[part], path=orders.seg[cap] % width,
+                    release=orders.time[cap],
+                    hours=plan.print_time_h[part] * plan.lot_size[part],
+                    post_days=plan.post_process_days[part],
+                )))  # fmt: skip
+            jobs = _Jobs(**{
+                f: np.concatenate([getattr(j, f) for _, _, j in parts_jobs])
+                for f in ("printer", "path", "release", "hours", "post_days")
+            })  # fmt: skip
+            arrivals, used, waiting = _run_queues(jobs, capacity, width, horizon)
+            load += used
+            backlog += waiting
+            at = 0
+            for k, count, _ in parts_jobs:
+                job_arrivals[k] = arrivals[at : at + count]
+                at += count
+        for k, rows in enumerate(blocks):
+            demand = _block_demand(setup, rows, width, seed, (k, pb))
+            orders = _block_orders(setup, rows, width, demand, outages, seed, (k, pb))
+            if k in job_arrivals:
+                orders.arrival[orders.capacitated] = job_arrivals[k]
+            totals, tracked = _block_kpis(setup, rows, width, demand, orders)
+            n_b = rows.stop - rows.start
+            for name in names:
+                cell = totals[name].reshape(n_b, width)
+                part_sum[name][rows] += cell.sum(axis=1)
+                path_sum[name][p0:p1] += cell.sum(axis=0)
+            backorder = totals["backorder"].reshape(n_b, width)
+            path_sum["downtime"][p0:p1] += plan.downtime_cost_per_day[rows] @ backorder
+            path_sum["hours"][p0:p1] += plan.print_time_h[rows] @ totals[
+                "printed"
+            ].reshape(n_b, width)
+            path_sum["value"][p0:p1] += plan.unit_value[rows] @ totals[
+                "on_hand"
+            ].reshape(n_b, width)
+            if tracked is not None:
+                daily[track_row[rows][track_row[rows] >= 0], :, p0:p1] = tracked
+            # Printers without a capacity model: hours counted on the start day.
+            loose = orders.to_print & (orders.time >= 0) & ~orders.capacitated
+            part = rows.start + orders.seg[loose] // width
+            on_printer = printer_index[part] >= 0
+            if np.any(on_printer):
+                part = part[on_printer]
+                t = orders.time[loose][on_printer]
+                day = np.clip(np.floor(t), 0, horizon - 1).astype(np.int64)
+                free_at = print_free[print_group[part], day]
+                start = np.where(
+                    np.isnan(free_at), day, np.floor(np.nan_to_num(free_at))
+                )
+                keep = start < horizon
+                np.add.at(
+                    load,
+                    (start[keep].astype(np.int64), printer_index[part[keep]]),
+                    plan.print_time_h[part[keep]] * plan.lot_size[part[keep]],
+                )
+    load /= n_paths
+    backlog /= n_paths
 
-    served = totals["served"].sum(axis=0).astype(float)
-    demanded = totals["demand"].sum(axis=0).astype(float)
-    backorder = totals["backorder"].astype(float)
+    quantiles = np.zeros((horizon if keep_quantiles else 0, n_tracked,
+                          len(ON_HAND_QUANTILES)), dtype=np.float32)  # fmt: skip
+    if keep_quantiles and n_tracked:
+        order_stats = _quantile_positions(n_paths)
+        for i in range(n_tracked):
+            quantiles[:, i, :] = _row_quantiles(daily[i], order_stats)
+
+    served = path_sum["served"]
+    demanded = path_sum["demand"]
     path_kpis = {
         "fill_rate": np.divide(
             served, demanded, out=np.ones(n_paths), where=demanded > 0
         ),
-        "stockout_days": totals["stockout"].sum(axis=0).astype(float),
-        "backorder_days": backorder.sum(axis=0),
-        "downtime_cost": plan.downtime_cost_per_day @ backorder,
-        "print_hours": plan.print_time_h @ totals["printed"].astype(float),
-        "inventory_value": plan.unit_value @ totals["on_hand"].astype(float) / horizon,
+        "stockout_days": path_sum["stockout"],
+        "backorder_days": path_sum["backorder"],
+        "downtime_cost": path_sum["downtime"],
+        "print_hours": path_sum["hours"],
+        "inventory_value": path_sum["value"] / horizon,
         "units_served": served,
         "units_demanded": demanded,
     }
     kpis = {name: _kpi(path_kpis[name]) for name in KPI_NAMES}
     kpis["fill_rate"] = _fill_kpi(served, demanded)
-
-    part_demand = totals["demand"].sum(axis=1)
-    part_fill = np.divide(
-        totals["served"].sum(axis=1),
-        part_demand,
-        out=np.ones(n_parts),
-        where=part_demand > 0,
-    )
+    part_demand = part_sum["demand"]
+    mean_backorder = part_sum["backorder"] / n_paths
     per_part_values = {
-        "fill_rate": part_fill,
-        "stockout_days": totals["stockout"].mean(axis=1),
-        "backorder_days": backorder.mean(axis=1),
-        "downtime_cost": backorder.mean(axis=1) * plan.downtime_cost_per_day,
-        "print_hours": totals["printed"].mean(axis=1) * plan.print_time_h,
-        "mean_on_hand": totals["on_hand"].mean(axis=1) / horizon,
+        "fill_rate": np.divide(
+            part_sum["served"], part_demand, out=np.ones(n_parts), where=part_demand > 0
+        ),
+        "stockout_days": part_sum["stockout"] / n_paths,
+        "backorder_days": mean_backorder,
+        "downtime_cost": mean_backorder * plan.downtime_cost_per_day,
+        "print_hours": part_sum["printed"] / n_paths * plan.print_time_h,
+        "mean_on_hand": part_sum["on_hand"] / n_paths / horizon,
     }
+    columns = {k: v.tolist() for k, v in per_part_values.items()}
     per_part = [
-        {"part_id": str(pid), **{k: float(v[i]) for k, v in per_part_values.items()}}
+        {"part_id": str(pid), **{k: float(v[i]) for k, v in columns.items()}}
         for i, pid in enumerate(plan.part_id.tolist())
     ]
+    tracked_ids = tuple(
+        plan.part_id[np.argsort(np.where(track_row >= 0, track_row, n_parts))][
+            :n_tracked
+        ].tolist()
+    )
     return SimulationResult(
         paths=n_paths,
         seed=seed,
@@ -1750,7 +2384,9 @@ def simulate(
         part_id=tuple(plan.part_id.tolist()),
         on_hand_quantiles=quantiles,
         printer_ids=tuple(printer_ids),
-        printer_load_hours=printer_load,
+        printer_load_hours=load,
+        quantile_part_ids=None if n_tracked == n_parts else tracked_ids,
+        printer_queue_hours=backlog,
     )
 
 
@@ -1821,3 +2457,267 @@ def compare(results: Mapping[str, SimulationResult]) -> list[dict[str, Any]]:
             row[f"{name}_diff_ci_high"] = diff + Z_95 * se
         rows.append(row)
     return rows
+
+
+# ------------------------------------------------------------------- result files
+
+#: Version of the result file written by :func:`result_to_json`.
+RESULT_FORMAT_VERSION = 1
+#: Largest result file read by :func:`result_from_json` [bytes].
+MAX_RESULT_FILE_BYTES = 500_000_000
+_RESULT_KIND = "sparecast-simulation-result"
+
+
+def _plain(value: Any) -> Any:
+    """Floats for JSON: non-finite ones as the strings "nan", "inf", "-inf"."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    return value
+
+
+def _array_json(arr: np.ndarray) -> dict[str, Any]:
+    """An array as {dtype, shape, data (flat list)}; non-finite floats as strings."""
+    arr = np.asarray(arr)
+    data = arr.reshape(-1).tolist()
+    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+        data = [_plain(v) for v in data]
+    return {"dtype": arr.dtype.str, "shape": list(arr.shape), "data": data}
+
+
+def _number_from_json(value: Any, where: str) -> float:
+    """A float from JSON (number or "nan"/"inf"/"-inf")."""
+    if isinstance(value, str) and value in ("nan", "inf", "-inf"):
+        return float(value)
+    if not _is_number(value):
+        raise ScenarioError(f"result file: {where} must be a number, got {value!r}")
+    return float(value)
+
+
+def _array_from_json(raw: Any, where: str) -> np.ndarray:
+    """The inverse of :func:`_array_json`; errors name ``where``."""
+    if not isinstance(raw, Mapping) or set(raw) != {"dtype", "shape", "data"}:
+        raise ScenarioError(
+            f"result file: {where} must be an object with dtype, shape and data"
+        )
+    try:
+        dtype = np.dtype(raw["dtype"])
+    except TypeError:
+        raise ScenarioError(
+            f"result file: {where}.dtype is not a numpy dtype: {raw['dtype']!r}"
+        ) from None
+    if dtype.kind not in "fiub":
+        raise ScenarioError(
+            f"result file: {where}.dtype must be numeric, got {raw['dtype']!r}"
+        )
+    shape = raw["shape"]
+    if not (
+        isinstance(shape, list)
+        and all(
+            isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape
+        )
+    ):
+        raise ScenarioError(
+            f"result file: {where}.shape must be a list of counts, got {shape!r}"
+        )
+    data = raw["data"]
+    if not isinstance(data, list) or len(data) != math.prod(shape):
+        raise ScenarioError(
+            f"result file: {where}.data must be a list of {math.prod(shape)} numbers"
+        )
+    if dtype.kind == "f":
+        values = [_number_from_json(v, f"{where}.data") for v in data]
+    else:
+        if not all(_is_number(v) or isinstance(v, bool) for v in data):
+            raise ScenarioError(f"result file: {where}.data must hold numbers only")
+        values = data
+    return np.asarray(values, dtype=dtype).reshape(shape)
+
+
+def result_to_json(result: SimulationResult) -> str:
+    """A simulation result as a JSON text that :func:`result_from_json` reads back.
+
+    Plain JSON (no pickle): KPIs, per-part rows, the per-path KPI arrays, the
+    on-hand quantiles, printer load and queue, with ``format_version``. Arrays are
+    ``{dtype, shape, data}``; non-finite floats are written as ``"nan"``,
+    ``"inf"`` or ``"-inf"``. Floats round-trip exactly.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> plan = SimulationPlan(part_id=np.array(["A"]), demand_per_year=np.array([5.0]),
+    ...     base_stock_level=np.array([1]), lead_time_days=np.array([10.0]),
+    ...     unit_value=np.array([1.0]))
+    >>> r = simulate(plan, PRESETS["Baseline"], n_paths=10, seed=1)
+    >>> back = result_from_json(result_to_json(r))
+    >>> back.kpis == r.kpis and back.part_id == r.part_id
+    True
+    """
+    payload: dict[str, Any] = {
+        "kind": _RESULT_KIND,
+        "format_version": RESULT_FORMAT_VERSION,
+        "paths": result.paths,
+        "seed": result.seed,
+        "horizon_days": result.horizon_days,
+        "scenario": result.scenario_name,
+        "kpis": {
+            name: {k: _plain(v) for k, v in kpi.to_dict().items()}
+            for name, kpi in result.kpis.items()
+        },
+        "per_part": [
+            {k: _plain(v) if isinstance(v, float) else v for k, v in row.items()}
+            for row in result.per_part
+        ],
+        "path_kpis": {
+            name: _array_json(values) for name, values in result.path_kpis.items()
+        },
+        "part_id": list(result.part_id),
+        "quantile_part_ids": (
+            None if result.quantile_part_ids is None else list(result.quantile_part_ids)
+        ),
+        "on_hand_quantiles": _array_json(result.on_hand_quantiles),
+        "printer_ids": list(result.printer_ids),
+        "printer_load_hours": _array_json(result.printer_load_hours),
+        "printer_queue_hours": _array_json(result.printer_queue_hours),
+    }
+    return json.dumps(payload, allow_nan=False)
+
+
+def _str_list(raw: Any, where: str) -> tuple[str, ...]:
+    """A list of strings from JSON."""
+    if not (isinstance(raw, list) and all(isinstance(v, str) for v in raw)):
+        raise ScenarioError(f"result file: {where} must be a list of strings")
+    return tuple(raw)
+
+
+def _int_field(data: Mapping[str, Any], name: str, low: int) -> int:
+    """An integer field >= low."""
+    value = data.get(name)
+    if not (isinstance(value, int) and not isinstance(value, bool) and value >= low):
+        raise ScenarioError(
+            f"result file: {name} must be an integer >= {low}, got {value!r}"
+        )
+    return value
+
+
+def result_from_json(text: str | bytes) -> SimulationResult:
+    """Read back a result written by :func:`result_to_json`.
+
+    Raises
+    ------
+    ScenarioError
+        If the text is larger than 500 MB, not JSON, not a result file, of a newer
+        format version, or a field is missing or malformed (the message names the
+        field).
+    """
+    if isinstance(text, bytes | bytearray):
+        if len(text) > MAX_RESULT_FILE_BYTES:
+            raise ScenarioError(
+                f"result file: larger than {MAX_RESULT_FILE_BYTES} bytes"
+            )
+        try:
+            text = bytes(text).decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ScenarioError(f"result file: not UTF-8 text ({exc})") from None
+    if len(text) > MAX_RESULT_FILE_BYTES:
+        raise ScenarioError(f"result file: larger than {MAX_RESULT_FILE_BYTES} bytes")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(
+            f"result file: invalid JSON at line {exc.lineno}, column {exc.colno}: "
+            f"{exc.msg}"
+        ) from None
+    except (RecursionError, ValueError) as exc:
+        raise ScenarioError(
+            f"result file: cannot decode JSON (nested too deeply or a number too "
+            f"long: {exc})"
+        ) from None
+    if not isinstance(data, Mapping) or data.get("kind") != _RESULT_KIND:
+        raise ScenarioError(
+            f"result file: kind must be {_RESULT_KIND!r} (not a simulation result)"
+        )
+    version = _int_field(data, "format_version", 1)
+    if version > RESULT_FORMAT_VERSION:
+        raise ScenarioError(
+            f"result file: format_version must be <= {RESULT_FORMAT_VERSION}, "
+            f"got {version}"
+        )
+    required = (
+        "paths", "seed", "horizon_days", "scenario", "kpis", "per_part",
+        "path_kpis", "part_id", "on_hand_quantiles", "printer_ids",
+        "printer_load_hours",
+    )  # fmt: skip
+    for name in required:
+        if name not in data:
+            raise ScenarioError(f"result file: missing field {name!r}")
+    paths = _int_field(data, "paths", 2)
+    seed = _int_field(data, "seed", 0)
+    horizon = _int_field(data, "horizon_days", 1)
+    scenario = data["scenario"]
+    if not isinstance(scenario, str):
+        raise ScenarioError(f"result file: scenario must be a string, got {scenario!r}")
+    kpis_raw = data["kpis"]
+    if not isinstance(kpis_raw, Mapping):
+        raise ScenarioError("result file: kpis must be an object")
+    kpis: dict[str, KPI] = {}
+    for name, raw in kpis_raw.items():
+        if not isinstance(raw, Mapping) or set(raw) != {"mean", "ci_low", "ci_high"}:
+            raise ScenarioError(
+                f"result file: kpis.{name} must be an object with mean, ci_low, ci_high"
+            )
+        kpis[name] = KPI(
+            **{k: _number_from_json(v, f"kpis.{name}.{k}") for k, v in raw.items()}
+        )
+    per_part_raw = data["per_part"]
+    if not (
+        isinstance(per_part_raw, list)
+        and all(isinstance(row, Mapping) for row in per_part_raw)
+    ):
+        raise ScenarioError("result file: per_part must be a list of objects")
+    per_part = [
+        {
+            k: v if k == "part_id" else _number_from_json(v, f"per_part[{i}].{k}")
+            for k, v in row.items()
+        }
+        for i, row in enumerate(per_part_raw)
+    ]
+    path_raw = data["path_kpis"]
+    if not isinstance(path_raw, Mapping):
+        raise ScenarioError("result file: path_kpis must be an object")
+    path_kpis = {
+        name: _array_from_json(raw, f"path_kpis.{name}")
+        for name, raw in path_raw.items()
+    }
+    for name, values in path_kpis.items():
+        if values.shape != (paths,):
+            raise ScenarioError(
+                f"result file: path_kpis.{name} must have shape ({paths},), "
+                f"got {values.shape}"
+            )
+    tracked = data.get("quantile_part_ids")
+    queue_raw = data.get("printer_queue_hours")
+    return SimulationResult(
+        paths=paths,
+        seed=seed,
+        horizon_days=horizon,
+        scenario_name=scenario,
+        kpis=kpis,
+        per_part=per_part,
+        path_kpis=path_kpis,
+        part_id=_str_list(data["part_id"], "part_id"),
+        on_hand_quantiles=_array_from_json(
+            data["on_hand_quantiles"], "on_hand_quantiles"
+        ),
+        printer_ids=_str_list(data["printer_ids"], "printer_ids"),
+        printer_load_hours=_array_from_json(
+            data["printer_load_hours"], "printer_load_hours"
+        ),
+        quantile_part_ids=(
+            None if tracked is None else _str_list(tracked, "quantile_part_ids")
+        ),
+        printer_queue_hours=(
+            np.zeros((0, 0))
+            if queue_raw is None
+            else _array_from_json(queue_raw, "printer_queue_hours")
+        ),
+    )

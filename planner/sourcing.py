@@ -431,7 +431,10 @@ class SourcingPlan:
     and ``used_hours``. ``material_cost`` is each part's printing material spend
     [currency/year]; ``expected_fill_rate`` the demand-weighted expected fill
     rate of all parts and ``fill_rate_by_criticality`` that of each criticality
-    present [0-1].
+    present [0-1]. ``status`` is ``"Optimal"``, or ``"Feasible"`` when the
+    solver's time limit stopped it with a plan it had not proven optimal;
+    ``status_detail`` then says so in words, with the proven gap (``""`` for an
+    optimal plan).
     """
 
     part_id: np.ndarray
@@ -455,6 +458,7 @@ class SourcingPlan:
     material_cost: np.ndarray | None = None
     expected_fill_rate: float = float("nan")
     fill_rate_by_criticality: dict[str, float] = field(default_factory=dict)
+    status_detail: str = ""
 
     @property
     def material_cost_per_year(self) -> float:
@@ -1529,6 +1533,8 @@ def _run_highs(model: _ArrayModel, params: SourcingParams) -> tuple[str, int]:
         model.state["x"] = np.asarray(h.getSolution().col_value, float)
     else:
         model.state.pop("x", None)
+    gap = float(h.getInfo().mip_gap) if model.integer else 0.0
+    model.state["mip_gap"] = gap if math.isfinite(gap) else math.inf
     st = highspy.HighsModelStatus
     if ms == st.kOptimal:
         return "Optimal", pulp.LpSolutionOptimal
@@ -1559,6 +1565,7 @@ def _run_cbc(model: _ArrayModel, params: SourcingParams) -> tuple[str, int]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         built.problem.solve(_solver(params))
+    model.state["mip_gap"] = math.inf  # PuLP does not report CBC's final gap
     columns = built.variables + list(built.slack.values())
     model.state["x"] = np.fromiter(
         (v.varValue if v.varValue is not None else 0.0 for v in columns),
@@ -1599,7 +1606,13 @@ def _diagnose(
     against the least material spend within capacity and the fill floors; the
     investment budget against the least investment within all the other rows;
     then all the limits together (elastic rows, least relative shortfall).
+    Only sub-problems solved to proven optimality count as evidence. When the
+    solver stopped without proving the model infeasible (``status`` other than
+    ``"Infeasible"``: the time limit ran out before any plan was found), it says
+    so and names the time limit instead.
     """
+    if status != "Infeasible":
+        return _stopped_text(status, solve_s, params)
     cap_text = {
         pid: f"{capacity[j]:,.0f} h/year at {params.max_utilisation_frac:.0%} use"
         for j, pid in enumerate(options.printer_id)
@@ -1617,8 +1630,10 @@ def _diagnose(
             use=use,
             elastic=elastic,
         )
-        st, _, _ = _run(model, params)
-        return model if st == "Optimal" and "x" in model.state else None
+        st, sol, _ = _run(model, params)
+        # a sub-problem stopped by the time limit proves nothing: no evidence
+        proven = st == "Optimal" and sol != pulp.LpSolutionIntegerFeasible
+        return model if proven and "x" in model.state else None
 
     def chosen_sum(model: _ArrayModel, values: np.ndarray) -> float:
         return float(values[keep][_chosen(model, options.n_parts)].sum())
@@ -1725,9 +1740,46 @@ def _diagnose(
                     )
             if parts:
                 return "the limits cannot all hold together: " + "; ".join(parts)
+    limits = [f"printer {pid} capacity {text}" for pid, text in cap_text.items()]
+    if params.budget is not None:
+        limits.append(f"investment budget {params.budget:,.0f}")
+    if params.material_budget_per_year is not None:
+        limits.append(
+            f"material budget {_money(params.material_budget_per_year, params)}/yr"
+        )
+    limits += [
+        f"fill floor {floor:.1%} of criticality {code} parts"
+        for code, floor in floors.items()
+    ]
     return (
-        f"the solver stopped with status {status!r} after {solve_s:.1f} s without a "
-        f"feasible plan (time_limit_s = {params.time_limit_s:g}); allow more time"
+        f"the solver proved that no plan meets all the limits ({'; '.join(limits)}), "
+        f"but its time limit ({params.time_limit_s:g} s per solve) ran out before "
+        f"it could tell which one binds; allow more time (time_limit_s, the CLI's "
+        f"--time-limit) for the diagnosis"
+    )
+
+
+def _stopped_text(status: str, solve_s: float, params: SourcingParams) -> str:
+    """Why a solve that found no plan and proved nothing stopped, in words."""
+    return (
+        f"the solver stopped with status {status!r} after {solve_s:.2f} s without a "
+        f"feasible plan (time_limit_s = {params.time_limit_s:g} s); allow more time "
+        f"(time_limit_s, the CLI's --time-limit)"
+    )
+
+
+def _time_limit_text(model: _ArrayModel, params: SourcingParams) -> str:
+    """What a plan stopped by the time limit is worth: the proven gap, in words."""
+    gap = float(model.state.get("mip_gap", math.inf))
+    bound = (
+        f"within {gap:.2%} of the best possible objective"
+        if math.isfinite(gap)
+        else "not proven optimal (the solver reports no gap)"
+    )
+    return (
+        f"the sourcing solver hit its time limit ({params.time_limit_s:g} s) with a "
+        f"feasible plan {bound}; allow more time (time_limit_s, the CLI's "
+        f"--time-limit) for the optimum"
     )
 
 
@@ -1925,14 +1977,18 @@ def solve_sourcing(
         much: the hours a printer is short, the fill floor a criticality cannot
         reach and by how many points, the material budget's or the investment
         budget's shortfall against the least any plan needs, or the shortfalls
-        of the limits together), or the solver stops without a feasible plan.
+        of the limits together), or the solver stops at its time limit before
+        it finds any plan (``status`` ``"Not Solved"``; the message names the
+        time limit).
     PlannerError
         If a printer of ``options`` is missing from ``printers``.
 
     Warns
     -----
     PlannerWarning
-        When the time limit stops the solver with a feasible but unproven plan.
+        When the time limit stops the solver with a feasible but unproven plan
+        (the plan's ``status`` is then ``"Feasible"`` and ``status_detail`` gives
+        the proven gap).
 
     Examples
     --------
@@ -1967,16 +2023,10 @@ def solve_sourcing(
             + _diagnose(flat, model.keep, options, capacity, params, status, solve_s),
             status=status,
         )
-    plan_status = "Optimal"
+    plan_status, detail = "Optimal", ""
     if sol_status == pulp.LpSolutionIntegerFeasible:
-        plan_status = "Feasible"
-        warnings.warn(
-            PlannerWarning(
-                f"the sourcing solver hit its time limit ({params.time_limit_s:g} s) "
-                f"with a feasible plan that may be up to the MIP gap from optimal"
-            ),
-            stacklevel=2,
-        )
+        plan_status, detail = "Feasible", _time_limit_text(model, params)
+        warnings.warn(PlannerWarning(detail), stacklevel=2)
     chosen = model.keep[_chosen(model, n)]
     j = flat.printer[chosen]
     k = flat.mode[chosen]
@@ -2036,6 +2086,7 @@ def solve_sourcing(
         material_cost=flat.material[chosen],
         expected_fill_rate=_weighted_fill(options, flat.fill[chosen]),
         fill_rate_by_criticality=_fill_by_criticality(options, flat.fill[chosen]),
+        status_detail=detail,
     )
 
 
@@ -2239,7 +2290,7 @@ def sweep_budget(
                 "status": "Feasible" if feasible else "Optimal",
                 **_sweep_row(options, flat, chosen),
                 "solve_time_s": secs,
-                "explanation": "",
+                "explanation": _time_limit_text(model, params) if feasible else "",
             }
         else:
             model.state.pop("x", None)
@@ -2444,8 +2495,9 @@ def summary_dict(plan: SourcingPlan) -> dict[str, Any]:
     """The sourcing part of summary.json (plain Python values, JSON-ready).
 
     Keys: objective, budget, total_investment, baseline_cost, savings, printers
-    ([{printer_id, capacity_hours, used_hours}]), status, solve_time_s and
-    n_parts_by_mode (every mode, 0 where unused).
+    ([{printer_id, capacity_hours, used_hours}]), status, status_detail (why a
+    plan is only ``"Feasible"``, else ``""``), solve_time_s and n_parts_by_mode
+    (every mode, 0 where unused).
     """
     modes, counts = np.unique(np.asarray(plan.mode, dtype=str), return_counts=True)
     by_mode = {md.value: 0 for md in MODES}
@@ -2465,6 +2517,7 @@ def summary_dict(plan: SourcingPlan) -> dict[str, Any]:
             for u in plan.printer_usage
         ],
         "status": plan.status,
+        "status_detail": plan.status_detail,
         "solve_time_s": float(plan.solve_time_s),
         "n_parts_by_mode": by_mode,
     }

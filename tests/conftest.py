@@ -43,3 +43,25 @@ def cube_10mm_stl(tmp_path: Path) -> Path:
     path = tmp_path / "cube_10mm.stl"
     cube.save(str(path))
     return path
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--run-slow`` also runs the long Monte Carlo and fuzzing profiles."""
+    parser.addoption(
+        "--run-slow",
+        action="store_true",
+        default=False,
+        help="run tests marked slow (long Monte Carlo runs, long fuzzing profiles)",
+    )
+
+
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Skip tests marked slow unless ``--run-slow`` is given (CI runs the bounded ones)."""
+    if config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="long profile: run with --run-slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

@@ -185,7 +185,7 @@ def test_scenarios_page_runs_a_preset() -> None:
     table = at.dataframe[0].value
     assert set(table["kpi"]) >= {"fill_rate", "stockout_days", "downtime_cost"}
     assert "difference 95% CI" in table.columns
-    assert len(at.get("download_button")) == 2
+    assert len(at.get("download_button")) == 4
 
 
 def test_queue_page_plans_on_request() -> None:

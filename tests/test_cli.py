@@ -444,3 +444,110 @@ def test_plan_sweep_and_fill_floor(
     capfd.readouterr()
     assert main(["plan", "--min-fill-rate", "X=2", "--out", str(out)]) == EXIT_INVALID
     assert "--min-fill-rate" in capfd.readouterr().err
+
+
+# ------------------------------------------------------------- solver faults
+
+
+@pytest.fixture(scope="module")
+def small_catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three printable and three stock-only demo rows: a plan in a second or two."""
+    with (DEMO / "parts.csv").open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    header, body = rows[0], rows[1:]
+    col = {name: i for i, name in enumerate(header)}
+    demand = [r for r in body if r[col["annual_demand"]]]
+    printable = [r for r in demand if r[col["stl_file"]]][:3]
+    plain = [r for r in demand if not r[col["stl_file"]]][:3]
+    path = tmp_path_factory.mktemp("small") / "parts_small.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([header, *printable, *plain])
+    return path
+
+
+def test_plan_infeasible_budget_exits_2_with_the_binding_limit(
+    small_catalog: Path, tmp_path: Path
+) -> None:
+    """`plan --budget 1` cannot be met: exit 2, one error line naming the
+    investment budget and its shortfall, no traceback, and the output folder
+    (with a file of the user's in it) gets nothing."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine", encoding="utf-8")
+    proc = subprocess.run(
+        [
+            *(sys.executable, "-m", "planner", "plan", str(small_catalog)),
+            *("--stl-dir", str(DEMO / "stl"), "--budget", "1", "--out", str(out)),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == EXIT_INVALID
+    assert "Traceback" not in proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1
+    assert "error: no sourcing plan: investment budget 1 is" in errors[0]
+    assert "short of the cheapest feasible plan" in errors[0]
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+
+
+def test_plan_time_limit_writes_the_best_plan_with_its_status(
+    small_catalog: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """A solver stopped by --time-limit with a plan: exit 0, a one-line warning
+    naming the time limit, summary.json status 'Feasible' with the detail."""
+    import pulp
+
+    from planner import sourcing
+
+    real_run = sourcing._run
+
+    def stopped(model, params):
+        status, _, seconds = real_run(model, params)
+        return status, pulp.LpSolutionIntegerFeasible, seconds
+
+    monkeypatch.setattr(sourcing, "_run", stopped)
+    out = tmp_path / "out"
+    args = ["plan", str(small_catalog), "--stl-dir", str(DEMO / "stl")]
+    assert main([*args, "--time-limit", "0.5", "--out", str(out)]) == EXIT_OK
+    err = capfd.readouterr().err
+    assert "warning: the sourcing solver hit its time limit (0.5 s)" in err
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["status"] == "Feasible"
+    assert "time limit (0.5 s)" in summary["status_detail"]
+
+
+def test_plan_time_limit_without_a_plan_exits_2(
+    small_catalog: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """A solver stopped before it found any plan: exit 2, an error naming the
+    time limit and how to allow more, no files written; a --time-limit that is
+    not a positive number is refused by the parser (exit 2)."""
+    import pulp
+
+    from planner import sourcing
+
+    monkeypatch.setattr(
+        sourcing,
+        "_run",
+        lambda model, params: ("Not Solved", pulp.LpSolutionNoSolutionFound, 0.01),
+    )
+    out = tmp_path / "out"
+    args = ["plan", str(small_catalog), "--stl-dir", str(DEMO / "stl")]
+    assert main([*args, "--time-limit", "0.01", "--out", str(out)]) == EXIT_INVALID
+    err = capfd.readouterr().err
+    assert "error: no sourcing plan: the solver stopped with status 'Not Solved'" in err
+    assert "--time-limit" in err
+    assert not out.exists()
+    with pytest.raises(SystemExit) as exit_info:
+        main([*args, "--time-limit", "-1", "--out", str(out)])
+    assert exit_info.value.code == EXIT_INVALID
+    assert "expected seconds > 0" in capfd.readouterr().err

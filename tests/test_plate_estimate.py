@@ -225,3 +225,134 @@ def test_table_has_a_row_per_part():
     rows = plate.table()
     assert [r["part"] for r in rows] == ["a", "b"]
     assert sum(r["share_frac"] for r in rows) == pytest.approx(1.0, abs=1e-3)
+
+
+# --- composed plates: per-part layer figures added up instead of re-slicing ---
+
+from planner.plate_estimate import (  # noqa: E402
+    PlateMethod,
+    compose_layers,
+    layer_figures,
+    neighbour_hop_mm,
+)
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [PrintProfile(), COOLED, PrintProfile(support_material=True)],
+    ids=["plain", "cooled", "support"],
+)
+def test_layer_figures_estimate_is_estimate_print(profile):
+    """The estimate layer_figures assembles from its per-layer sums equals
+    estimate_print on the same mesh (same slicing, same formulas), so a composed
+    plate of one part is exactly the part alone."""
+    mesh = Mesh(
+        vectors=np.concatenate(
+            [box_mesh((20.0, 14.0, 3.0)).vectors, box_mesh((6.0, 6.0, 9.0)).vectors]
+        ),
+        name="step",
+    )
+    figures = layer_figures(mesh, profile=profile, material=PLA, hourly_rate=2.0)
+    direct = estimate_print(mesh, profile=profile, material=PLA, hourly_rate=2.0)
+    for field in ("print_time_s", "filament_g", "filament_mm", "total_cost", "layers"):
+        assert getattr(figures.estimate, field) == pytest.approx(
+            getattr(direct, field), rel=1e-12
+        )
+    assert dict(figures.estimate.role_time_s) == pytest.approx(dict(direct.role_time_s))
+    per_layer = figures.extruding_s + figures.moving_s + figures.layer_change_s
+    assert per_layer.sum() <= direct.print_time_s + 1e-9
+    one = compose_layers([figures], hop_mm=0.0, profile=profile, material=PLA)
+    assert one.print_time_s == direct.print_time_s
+
+
+def test_composed_copies_closed_form_without_cooling():
+    """With no cooling slowdown and no travel between parts, n copies take n times
+    one copy less the n - 1 layer changes they share (worked from the figures)."""
+    cube = box_mesh((10.0, 10.0, 4.0))
+    figures = layer_figures(cube, profile=PrintProfile(), material=PLA)
+    for n in (2, 3, 5):
+        plate = compose_layers([figures] * n, hop_mm=0.0, profile=PrintProfile(),
+                               material=PLA)  # fmt: skip
+        expected = n * figures.estimate.print_time_s - (n - 1) * float(
+            figures.layer_change_s.sum()
+        )
+        assert plate.print_time_s == pytest.approx(expected, rel=1e-12)
+        assert plate.filament_g == pytest.approx(n * figures.estimate.filament_g)
+        assert plate.layers == figures.estimate.layers
+
+
+@pytest.mark.parametrize("n_copies", [2, 4, 6])
+def test_composed_plate_close_to_sliced_plate(n_copies):
+    """Composing n cooled cubes agrees with slicing the merged plate within 5%,
+    costs less time than n single prints, and keeps the filament of n cubes."""
+    cube = box_mesh((8.0, 8.0, 6.0), name="cube")
+    single = estimate_print(cube, profile=COOLED, material=PLA)
+    sliced = estimate_plate([cube] * n_copies, profile=COOLED, material=PLA)
+    composed = estimate_plate(
+        [cube] * n_copies, profile=COOLED, material=PLA, method="compose"
+    )
+    assert composed.print_time_s == pytest.approx(sliced.print_time_s, rel=0.05)
+    assert composed.print_time_s < n_copies * single.print_time_s
+    assert composed.filament_g == pytest.approx(n_copies * single.filament_g)
+    assert composed.estimate.layers == sliced.estimate.layers
+    assert [p.x_mm for p in composed.parts] == [p.x_mm for p in sliced.parts]
+
+
+def test_compose_accepts_figures_and_travel_between_parts_costs_time():
+    """Layer figures passed in are not sliced again (same result as meshes), and
+    parts set further apart cost more travel time."""
+    cube = box_mesh((8.0, 8.0, 2.0), name="cube")
+    figures = layer_figures(cube, profile=COOLED, material=PLA)
+    near = [(0.0, 0.0), (13.0, 0.0)]
+    far = [(0.0, 0.0), (150.0, 0.0)]
+    by_mesh = estimate_plate([cube] * 2, near, profile=COOLED, material=PLA,
+                             method=PlateMethod.COMPOSE)  # fmt: skip
+    by_figures = estimate_plate([figures] * 2, near, profile=COOLED, material=PLA,
+                                method=PlateMethod.COMPOSE)  # fmt: skip
+    apart = estimate_plate([figures] * 2, far, profile=COOLED, material=PLA,
+                           method=PlateMethod.COMPOSE)  # fmt: skip
+    assert by_figures.print_time_s == by_mesh.print_time_s
+    assert apart.print_time_s > by_figures.print_time_s
+    assert by_figures.parts[0].name == "cube"
+
+
+def test_neighbour_hop_by_hand():
+    """Centres 15 and 25 mm apart: nearest neighbours 15, 15 and 25 mm."""
+    corners = np.array([[0.0, 0.0], [15.0, 0.0], [0.0, 25.0]])
+    assert neighbour_hop_mm(corners, np.full((3, 2), 10.0)) == pytest.approx(55 / 3)
+    assert neighbour_hop_mm(corners[:1], np.full((1, 2), 10.0)) == 0.0
+
+
+def test_turned_flags_turn_the_parts():
+    """turned_90 with placements turns each flagged part about Z on the plate."""
+    bar = box_mesh((30.0, 10.0, 2.0), name="bar")
+    plate = estimate_plate(
+        [bar, bar], [(0.0, 0.0), (40.0, 0.0)], turned_90=[False, True],
+        profile=PrintProfile(), material=PLA, method="compose",
+    )  # fmt: skip
+    second = plate.mesh.vectors[12:].reshape(-1, 3)
+    assert np.ptp(second, axis=0).tolist() == pytest.approx([10.0, 30.0, 2.0])
+    assert (plate.parts[1].size_x_mm, plate.parts[1].size_y_mm) == (10.0, 30.0)
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda f: compose_layers([], hop_mm=0.0, profile=PrintProfile(),
+                                  material=PLA), "at least one part"),
+        (lambda f: compose_layers([f], hop_mm=-1.0, profile=PrintProfile(),
+                                  material=PLA), "hop_mm"),
+        (lambda f: estimate_plate([f], profile=PrintProfile(), material=PLA,
+                                  method="guess"), "method must be one of"),
+        (lambda f: estimate_plate([f], profile=PrintProfile(), material=PLA,
+                                  turned_90=[True]), "turned_90"),
+        (lambda f: estimate_plate([f], [(0.0, 0.0)], profile=PrintProfile(),
+                                  material=PLA, turned_90=[True, False]), "turned_90"),
+    ],
+)  # fmt: skip
+def test_compose_arguments_raise_geometry_error(call, match):
+    """Empty figures, a negative hop, an unknown method and turned_90 flags that
+    do not match the placements raise GeometryError naming the argument."""
+    figures = layer_figures(box_mesh(), profile=PrintProfile(), material=PLA)
+    with pytest.raises(GeometryError, match=match):
+        call(figures)

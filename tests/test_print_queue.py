@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -70,6 +70,7 @@ class EventStub:
     material: str | None = None
     start_day: float | None = None
     duration_days: float | None = None
+    rate_per_year: float | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -794,3 +795,204 @@ def test_vital_job_closes_its_plate():
     assert len({j.plate_id for j in queue.jobs}) == 2
     vital = next(j for j in queue.jobs if j.part_id == "V-1")
     assert vital.end == START + timedelta(hours=1)
+
+
+# --- plate times from the plate estimate; random-outage emergency prints ---
+
+from planner.geometry import box_mesh  # noqa: E402
+from planner.orientation import AXIS_ROTATIONS, rest_on_bed  # noqa: E402
+from planner.plan import queue_totals  # noqa: E402
+from planner.plate_estimate import estimate_plate  # noqa: E402
+from planner.print_queue import (  # noqa: E402
+    EXACT_CALENDAR_MAX_PLATES,
+    part_layer_figures,
+    random_outage_fraction,
+    schedule_exact,
+)
+from planner.printers import Material, PrintProfile  # noqa: E402
+from planner.slicing import estimate_print  # noqa: E402
+
+PETG = Material(material="PETG", density_g_cm3=1.27, cost_per_kg=30.0)
+COOLED = PrintProfile(slowdown_below_layer_time_s=10.0)
+
+
+def write_stl(path, vectors) -> None:
+    """Binary STL of triangles ``vectors`` (n, 3, 3)."""
+    n = vectors.shape[0]
+    record = np.zeros(n, dtype=[("normal", "<f4", 3), ("v", "<f4", (3, 3)),
+                                ("attr", "<u2")])  # fmt: skip
+    record["v"] = vectors
+    path.write_bytes(b"\0" * 80 + np.uint32(n).tobytes() + record.tobytes())
+
+
+def cube_lab(tmp_path, n_copies, *, modelled=None, rotation=None):
+    """A print_stock cube part of S = n_copies on a cooled printer, with its STL."""
+    cube = box_mesh((12.0, 12.0, 8.0), name="cube.stl")
+    stl = tmp_path / "cube.stl"
+    write_stl(stl, cube.vectors if modelled is None else modelled)
+    printer = make_printer("P1", 168.0, profile=COOLED)
+    est = estimate_print(cube, profile=COOLED, material=PETG, hourly_rate=1.0,
+                         printer_id="P1", name="cube.stl")  # fmt: skip
+    part = make_part("C-1", stl_file="cube.stl", stl_path=stl,
+                     criticality=Criticality.DESIRABLE)  # fmt: skip
+    plan = make_plan([("C-1", "print_stock", "P1", n_copies)])
+    return cube, printer, est, part, plan
+
+
+@pytest.mark.parametrize("n_copies", [2, 5, 9])
+def test_plate_of_cube_copies_is_the_plate_estimate(tmp_path, n_copies):
+    """n copies of a cube on one plate: the queue's plate time, filament and cost
+    are estimate_plate's (composed, at the packed positions), less than n single
+    prints, and queue_totals add up to the plate."""
+    cube, printer, est, part, plan = cube_lab(tmp_path, n_copies)
+    queue = build_queue(plan, [part], {("C-1", "P1"): est}, [printer], start=START,
+                        materials={"PETG": PETG})  # fmt: skip
+    assert len(queue.jobs) == 1
+    assert queue.warnings == ()
+    job = queue.jobs[0]
+    assert job.quantity == n_copies
+    offsets, turned = pack_plate(np.array([[12.0, 12.0]]), np.array([n_copies]),
+                                 printer.build_x_mm, printer.build_y_mm)  # fmt: skip
+    direct = estimate_plate(
+        [cube] * n_copies, offsets[0].tolist(), turned_90=[bool(turned[0])] * n_copies,
+        profile=COOLED, material=PETG, hourly_rate=1.0, method="compose",
+    )  # fmt: skip
+    assert job.print_time_s == math.ceil(direct.print_time_s)
+    assert job.print_time_s < n_copies * est.print_time_s
+    assert job.filament_g == pytest.approx(direct.filament_g, rel=1e-12)
+    assert job.cost == pytest.approx(direct.total_cost, rel=1e-12)
+    sliced = estimate_plate([cube] * n_copies, offsets[0].tolist(), profile=COOLED,
+                            material=PETG, hourly_rate=1.0)  # fmt: skip
+    assert job.print_time_s == pytest.approx(sliced.print_time_s, rel=0.05)
+    totals = queue_totals(queue)
+    assert totals["print_hours"] == pytest.approx(job.print_time_s / 3600.0)
+    assert totals["filament_kg"] == pytest.approx(direct.filament_g / 1000.0)
+    assert totals["cost"] == pytest.approx(direct.total_cost)
+
+
+def test_plate_orientation_found_without_rotations(tmp_path):
+    """A cube modelled on its side: without rotations the queue finds the
+    candidate orientation whose box and estimate match, the same plate as with
+    the rotation given; the material follows from the estimate alone."""
+    turn = AXIS_ROTATIONS["+X up"]
+    side = box_mesh((8.0, 12.0, 12.0)).vectors  # "+X up" stands it 12 x 12 x 8
+    _, printer, est, part, plan = cube_lab(tmp_path, 4, modelled=side)
+    assert np.ptp(rest_on_bed(side, turn).reshape(-1, 3), axis=0).tolist() == [
+        12.0, 12.0, 8.0
+    ]  # fmt: skip
+    key = ("C-1", "P1")
+    given = build_queue(plan, [part], {key: est}, [printer], start=START,
+                        rotations={key: turn}, materials={"PETG": PETG})  # fmt: skip
+    found = build_queue(plan, [part], {key: est}, [printer], start=START)
+    assert found.jobs[0].print_time_s == given.jobs[0].print_time_s
+    assert found.jobs[0].print_time_s < 4 * est.print_time_s
+    assert found.jobs[0].cost == pytest.approx(given.jobs[0].cost, rel=1e-9)
+    assert part_layer_figures(part, est, printer) is not None
+
+
+def test_unreproduced_estimate_falls_back_and_warns(tmp_path):
+    """An estimate the STL does not reproduce (another slicer's time) is not
+    composed: the plate takes the shared-overhead approximation and a warning."""
+    _, printer, est, part, plan = cube_lab(tmp_path, 3)
+    other = replace(est, print_time_s=est.print_time_s * 1.5)
+    queue = build_queue(plan, [part], {("C-1", "P1"): other}, [printer], start=START)
+    expected = plate_print_time_s(
+        np.array([other.print_time_s]), np.array([0.0]), np.array([3])
+    )
+    assert queue.jobs[0].print_time_s <= math.ceil(expected)
+    assert any("approximated" in w for w in queue.warnings)
+    assert part_layer_figures(part, other, printer) is None
+
+
+@pytest.mark.parametrize(
+    ("rate", "days", "demand", "life", "horizon"),
+    [(3.0, 20.0, 50.0, 1.0, 90), (1.0, 10.0, 12.0, 0.5, 365), (0.2, 5.0, 4.0, 1.0, 90),
+     (6.0, 30.0, 200.0, 1.0, 60)],
+)  # fmt: skip
+def test_random_outage_emergency_count_closed_form(rate, days, demand, life, horizon):
+    """Hybrid parts print round(lambda/r * nu D/365 * H/365) single-unit
+    emergency jobs for random outages, due at the midpoints of n equal slices of
+    the horizon; parts of other suppliers get none."""
+    printer = make_printer("P1", 168.0)
+    parts = [
+        make_part("H-1", annual_demand=demand, supplier="Acme",
+                  am_lifetime_ratio=life),
+        make_part("H-2", annual_demand=demand, supplier="Other",
+                  am_lifetime_ratio=life),
+    ]  # fmt: skip
+    estimates = {(p.part_id, "P1"): make_estimate(p.part_id, "P1", 0.5, (20, 20, 5))
+                 for p in parts}  # fmt: skip
+    plan = make_plan([("H-1", "hybrid", "P1", 2), ("H-2", "hybrid", "P1", 2)])
+    scenario = ScenarioStub(events=(
+        EventStub(type="random_outages", supplier="acme", rate_per_year=rate,
+                  duration_days=days),
+    ))  # fmt: skip
+    queue = build_queue(plan, parts, estimates, [printer], start=START,
+                        horizon_days=horizon, scenario=scenario)  # fmt: skip
+    expected = demand / life * (rate * days / 365) * horizon / 365
+    n = math.floor(expected + 0.5)
+    jobs = [j for j in queue.jobs if j.part_id == "H-1"]
+    assert sum(j.quantity for j in jobs) == n
+    assert all(j.kind is JobKind.EMERGENCY and j.quantity == 1 for j in jobs)
+    assert not [j for j in queue.jobs if j.part_id == "H-2"]
+    dues = sorted((j.due - START).total_seconds() / 86400 for j in jobs)
+    assert dues == pytest.approx([(k + 0.5) * horizon / n for k in range(n)], abs=1e-4)
+
+
+def test_random_outage_fraction_sums_events_and_caps():
+    """Two matching events add nu D / 365; the share is capped at 1; no scenario or
+    no matching event gives 0."""
+    part = make_part("A", supplier_region="EU", annual_demand=1.0)
+    events = (
+        EventStub(type="random_outages", rate_per_year=2.0, duration_days=18.25),
+        EventStub(type="random_outages", supplier_region="eu", rate_per_year=1.0,
+                  duration_days=73.0),
+        EventStub(type="random_outages", supplier_region="APAC", rate_per_year=9.0,
+                  duration_days=9.0),
+        EventStub(type="supplier_outage", start_day=0, duration_days=300),
+    )  # fmt: skip
+    assert random_outage_fraction(part, ScenarioStub(events=events)) == pytest.approx(
+        0.1 + 0.2
+    )
+    heavy = (EventStub(type="random_outages", rate_per_year=12.0, duration_days=60.0),)
+    assert random_outage_fraction(part, ScenarioStub(events=heavy)) == 1.0
+    assert random_outage_fraction(part, None) == 0.0
+
+
+def test_schedule_exact_equals_brute_force_on_calendar():
+    """Up to EXACT_CALENDAR_MAX_PLATES plates the calendar schedule is the best of
+    all orders each placed as early as the calendar allows (daily window,
+    downtime, shortage), on tardiness then completion."""
+    rng = np.random.default_rng(3)
+    printer = make_printer("P1", 70.0)
+    for _ in range(12):
+        n = int(rng.integers(1, EXACT_CALENDAR_MAX_PLATES + 1))
+        down = float(rng.integers(0, 4))
+        scenario = ScenarioStub(events=(
+            EventStub(type="printer_down", printer_id="P1", start_day=down,
+                      duration_days=1.0),
+            EventStub(type="material_shortage", material="PLA", start_day=0,
+                      duration_days=float(rng.integers(0, 3))),
+        ))  # fmt: skip
+        cal = PrinterCalendar.for_printer(printer, start=START, scenario=scenario)
+        p = rng.integers(1, 12, n) * 3600.0
+        d = rng.integers(2, 100, n) * 3600.0
+        w = rng.uniform(1, 10, n)
+        mat = np.where(rng.random(n) < 0.5, "PLA", "PETG")
+        starts, ends, placed = schedule_exact(cal, p, d, w, mat)
+        got = (float(w[placed] @ np.maximum(ends - d[placed], 0)),
+               float(w[placed] @ ends))  # fmt: skip
+        best = (math.inf, math.inf)
+        for order in itertools.permutations(range(n)):
+            t, tard, comp = 0.0, 0.0, 0.0
+            for j in order:
+                t = cal.earliest_start(t, p[j], mat[j]) + p[j]
+                tard += w[j] * max(t - d[j], 0.0)
+                comp += w[j] * t
+            if tard < best[0] - 1e-6 or (
+                abs(tard - best[0]) <= 1e-6 and comp < best[1]
+            ):
+                best = (tard, comp)
+        assert got[0] == pytest.approx(best[0], abs=1e-6)
+        assert got[1] == pytest.approx(best[1], rel=1e-9)
+        assert np.all(starts[1:] >= ends[:-1])

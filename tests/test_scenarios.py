@@ -658,25 +658,41 @@ def test_plans_share_demand_draws():
 
 
 def test_negative_binomial_demand_moments():
-    """Overdispersed demand keeps its mean and has variance ratio x mean per day."""
+    """Overdispersed demand keeps its mean and has variance ratio x mean per span."""
     rng = np.random.default_rng(1)
     mean = np.array([0.05, 0.5, 2.0, 40.0])
     ratio = np.array([3.0, 3.0, 1.0, 2.0])
-    counts, busy = sc._draw_demand(rng, mean, ratio, 200_000)
-    np.testing.assert_array_equal(busy, np.flatnonzero(counts))
+    n = 100_000
+    _, seg, units = sc._draw_units(rng, np.repeat(mean, n), np.repeat(ratio, n))
+    counts = units.reshape(4, n)
+    assert np.all(np.diff(seg) >= 0)
     np.testing.assert_allclose(counts.mean(axis=1), mean, rtol=0.03)
-    np.testing.assert_allclose(counts.var(axis=1), mean * ratio, rtol=0.05)
+    np.testing.assert_allclose(counts.var(axis=1), mean * ratio, rtol=0.06)
 
 
 def test_poisson_inversion_matches_pmf():
     """Inverted Poisson counts follow the Poisson pmf (frequencies within 5 SE)."""
     rng = np.random.default_rng(7)
     n = 200_000
-    counts, _ = sc._draw_demand(rng, np.array([1.7]), np.array([1.0]), n)
-    k = np.arange(8)
-    freq = np.array([(counts[0] == i).mean() for i in k])
-    pmf = stats.poisson.pmf(k, 1.7)
-    assert np.all(np.abs(freq - pmf) < 5 * np.sqrt(pmf * (1 - pmf) / n))
+    for mean in (1.7, 55.0):
+        counts = sc._poisson_inverse(rng.random(n), np.full(n, mean))
+        k = np.arange(max(int(mean) - 3, 0), int(mean) + 5)
+        freq = np.array([(counts == i).mean() for i in k])
+        pmf = stats.poisson.pmf(k, mean)
+        assert np.all(np.abs(freq - pmf) < 5 * np.sqrt(pmf * (1 - pmf) / n))
+
+
+def test_sorted_positions_are_uniform_order_statistics():
+    """Event positions are sorted within each segment and uniform on (0, 1)."""
+    rng = np.random.default_rng(2)
+    counts = rng.integers(0, 6, size=20_000)
+    pos, seg = sc._sorted_positions(rng, counts)
+    assert pos.size == counts.sum()
+    same = seg[1:] == seg[:-1]
+    assert np.all(pos[1:][same] > pos[:-1][same])
+    assert pos.min() > 0
+    assert pos.max() < 1
+    assert stats.kstest(pos, "uniform").pvalue > 1e-3
 
 
 def test_supplier_outage_drops_fill_rate():
@@ -771,14 +787,19 @@ def test_random_outages_shared_by_region_and_stationary():
         "supplier_region": np.array(["EU", "eu", "NA"]),
         "criticality": np.array(["E", "E", "E"]),
     }
-    streams = np.random.SeedSequence(0).spawn(1)
-    table, group = sc._outage_tables(scenario, keys, 4000, streams)
-    assert group[0] == group[1] != group[2]
-    assert np.isnan(table[group[2]]).all()
-    out = ~np.isnan(table[group[0]])
+    n_paths = 4000
+    index = sc._outage_index(scenario, keys, n_paths, 0, 0)
+    group = index.group_of_part
+    assert group[0] == group[1] >= 0 > group[2]
+    days = np.arange(200) + 0.5
+    path = np.repeat(np.arange(n_paths), 200)
+    t = np.tile(days, n_paths)
+    end = sc._outage_end(index, np.full(t.size, group[0]), path, t)
+    out = ~np.isnan(end).reshape(n_paths, 200)
     expected = 1 - math.exp(-3.0 * 20.0 / 365)
     assert out.mean() == pytest.approx(expected, abs=0.01)
-    assert out[0].mean() == pytest.approx(expected, abs=0.02)  # day 0: stationary
+    assert out[:, 0].mean() == pytest.approx(expected, abs=0.02)  # day 0: stationary
+    assert np.all(end[~np.isnan(end)] > t[~np.isnan(end)])
 
 
 def test_print_on_demand_and_printer_load():
@@ -838,7 +859,8 @@ def test_quantiles_are_ordered_and_bounded():
     lean = simulate(
         plan, PRESETS["Baseline"], n_paths=101, seed=1, keep_quantiles=False
     )
-    assert lean.on_hand_quantiles.shape == (0, 1, 5)
+    assert lean.on_hand_quantiles.shape == (0, 0, 5)
+    assert lean.tracked_part_ids == ()
     assert lean.to_dict() == r.to_dict()
 
 
@@ -894,8 +916,8 @@ def test_compare_rows():
         compare({})
 
 
-def test_many_parts_in_chunks_match_one_chunk(monkeypatch):
-    """Splitting parts into memory chunks changes draws but not the closed-form answer."""
+def test_many_parts_in_small_blocks_match_the_closed_form(monkeypatch):
+    """Splitting parts into small blocks changes draws but not the closed-form answer."""
     n = 7
     plan = SimulationPlan(
         part_id=np.array([f"P{i}" for i in range(n)]),
@@ -904,7 +926,8 @@ def test_many_parts_in_chunks_match_one_chunk(monkeypatch):
         lead_time_days=np.full(n, 20.0),
         unit_value=np.ones(n),
     )
-    monkeypatch.setattr(sc, "CALENDAR_BUDGET_BYTES", 1)
+    monkeypatch.setattr(sc, "PART_BLOCK", 2)
+    monkeypatch.setattr(sc, "PATH_BLOCK", 50)
     r = simulate(plan, PRESETS["Baseline"], n_paths=600, seed=3)
     fill = r.kpis["fill_rate"]
     assert abs(fill.mean - stats.poisson.cdf(2, 2.0)) < 4 * standard_error(fill)
@@ -971,7 +994,7 @@ def test_print_modes_need_no_supplier_lead_time():
 def test_simulate_rejects_bad_paths_and_seed():
     """n_paths below 2, negative seeds and oversized calendars raise PlannerError."""
     plan = one_part_plan(1)
-    with pytest.raises(PlannerError, match=r"need 1\.5 GB per part"):
+    with pytest.raises(PlannerError, match=r"need about [\d,]+ bytes, allowed"):
         simulate(plan, Scenario(name="long", horizon_days=3650), n_paths=100_000)
     with pytest.raises(PlannerError, match="n_paths must be an integer in"):
         simulate(plan, PRESETS["Baseline"], n_paths=1)

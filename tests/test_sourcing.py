@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -1251,3 +1252,126 @@ def test_printer_count_sweep_never_costs_more(rng):
         with_printer_copies(opts, pr, "P9", 1)
     with pytest.raises(PlannerError, match="count must be >= 0"):
         with_printer_copies(opts, pr, "P1", -1)
+
+
+# ------------------------------------------------------------- solver faults
+
+
+def knapsack_options(n: int, seed: int = 0) -> SourcingOptions:
+    """Many parts, each buy or print_stock on one of two printers: a multi-knapsack
+    HiGHS cannot close in milliseconds (a real time-limit case)."""
+    rng = np.random.default_rng(seed)
+    cost = np.full((n, 4, 2), np.nan)
+    hours = np.full((n, 4, 2), np.nan)
+    inv = np.full((n, 4, 2), np.nan)
+    cost[:, PS, :] = rng.uniform(30, 120, (n, 2))
+    hours[:, PS, :] = rng.uniform(20, 200, (n, 2))
+    inv[:, PS, :] = rng.uniform(0, 300, (n, 2))
+    return SourcingOptions.from_arrays(
+        part_id=[f"K-{i}" for i in range(n)],
+        printer_id=["P1", "P2"],
+        buy_cost=rng.uniform(80, 160, n),
+        buy_investment=rng.uniform(300, 900, n),
+        cost_by_printer=cost,
+        printer_hours_by_printer=hours,
+        investment_by_printer=inv,
+        print_unit_cost=rng.uniform(1, 10, (n, 2)),
+    )
+
+
+KNAPSACK_PRINTERS = [printer("P1", hours=100.0), printer("P2", hours=150.0)]
+
+
+@pytest.mark.parametrize("time_limit_s", [1e-3, 0.05])
+def test_tiny_time_limit_gives_a_plan_with_its_status_or_a_clear_error(time_limit_s):
+    """With the real HiGHS and a tiny time limit the result is one of: an optimal
+    plan, a 'Feasible' plan that keeps every limit and says it hit the time limit
+    (warning + status_detail), or InfeasibleError 'Not Solved' naming the limit."""
+    opts = knapsack_options(1000)
+    params = SourcingParams(time_limit_s=time_limit_s)
+    cap = np.array([p.hours_available_per_year * 0.7 for p in KNAPSACK_PRINTERS])
+    failure: InfeasibleError | None = None
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            plan = solve_sourcing(opts, KNAPSACK_PRINTERS, params)
+    except InfeasibleError as err:
+        failure = err
+    if failure is not None:
+        assert failure.status == "Not Solved"
+        assert f"time_limit_s = {time_limit_s:g} s" in str(failure)
+        assert "allow more time" in str(failure)
+        return
+    used = [u["used_hours"] for u in plan.printer_usage]
+    assert np.all(np.array(used) <= cap * (1 + 1e-6))
+    assert len(plan.mode) == opts.n_parts
+    if plan.status == "Optimal":
+        assert plan.status_detail == ""
+    else:
+        assert plan.status == "Feasible"
+        assert "time limit" in plan.status_detail
+        assert any("time limit" in str(w.message) for w in caught)
+        assert summary_dict(plan)["status_detail"] == plan.status_detail
+
+
+def test_time_limit_plan_states_the_proven_gap(monkeypatch):
+    """A plan stopped by the time limit says so in status_detail with the gap
+    HiGHS proved (0.00 % here: the patched stop happens after the optimum)."""
+    real_run = sourcing._run
+
+    def stopped(model, params):
+        status, _, seconds = real_run(model, params)
+        return status, pulp.LpSolutionIntegerFeasible, seconds
+
+    monkeypatch.setattr(sourcing, "_run", stopped)
+    opts = random_options(np.random.default_rng(3), 3)
+    with pytest.warns(PlannerWarning, match="time limit"):
+        plan = solve_sourcing(opts, PRINTERS_2, SourcingParams(time_limit_s=7))
+    assert plan.status == "Feasible"
+    assert "time limit (7 s)" in plan.status_detail
+    assert "within 0.00% of the best possible objective" in plan.status_detail
+    assert summary_dict(plan)["status_detail"] == plan.status_detail
+
+
+def test_stopped_solver_is_not_diagnosed(monkeypatch):
+    """A solve stopped without a plan proves nothing: no sub-solves are run to
+    'diagnose' it, the message names the time limit and the status."""
+    calls = []
+
+    def stopped(model, params):
+        calls.append(1)
+        return "Not Solved", pulp.LpSolutionNoSolutionFound, 0.5
+
+    monkeypatch.setattr(sourcing, "_run", stopped)
+    opts = random_options(np.random.default_rng(4), 3)
+    with pytest.raises(InfeasibleError) as err:
+        solve_sourcing(opts, PRINTERS_2, SourcingParams(budget=10.0, time_limit_s=2))
+    assert len(calls) == 1
+    assert "stopped with status 'Not Solved' after 0.50 s" in str(err.value)
+    assert "time_limit_s = 2 s" in str(err.value)
+
+
+def test_unproven_sub_solves_are_no_evidence(monkeypatch):
+    """When the model is proven infeasible but every diagnostic sub-solve stops at
+    the time limit, the message lists the limits in force and says the diagnosis
+    ran out of time, instead of quoting shortfalls it never proved."""
+    real_run = sourcing._run
+    first = []
+
+    def run(model, params):
+        if not first:
+            first.append(1)
+            return real_run(model, params)
+        status, _, seconds = real_run(model, params)
+        return status, pulp.LpSolutionIntegerFeasible, seconds
+
+    monkeypatch.setattr(sourcing, "_run", run)
+    opts = random_options(np.random.default_rng(5), 3)
+    with pytest.raises(InfeasibleError) as err:
+        solve_sourcing(opts, PRINTERS_2, SourcingParams(budget=1.0))
+    text = str(err.value)
+    assert err.value.status == "Infeasible"
+    assert "proved that no plan meets all the limits" in text
+    assert "investment budget 1" in text
+    assert "printer P1 capacity" in text
+    assert "short by" not in text

@@ -6,16 +6,33 @@ the uploaded (or edited) catalog table, its demand history and the STL folder, a
 text. Results that are Python objects (catalogs, plans, simulations) live in
 ``st.cache_resource`` and are never mutated; tables and download bytes live in
 ``st.cache_data``. Pages call these functions and render; they hold no formulas.
+
+Sessions never share files: each browser session gets its own folder under the
+system temporary folder (:func:`session_workdir`), and each upload a fresh
+folder inside it (STL files, links to the ZIP's extraction folder) whose path is
+part of the source's key, so cached catalogs and plans of an upload are never
+handed to another session. An upload's folder is removed as soon as no catalog
+source of the session refers to it any more (:func:`prune_session_uploads`, run
+on every page), the session folder when the session's state is dropped (a
+:func:`weakref.finalize` on it), and folders of sessions idle for more than
+:data:`STALE_UPLOAD_AGE_H` hours at the next upload of anyone
+(:func:`sweep_stale_uploads`). The module holds no mutable state of its own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
+import os
+import shutil
 import tempfile
+import time
+import types
 import warnings
-from collections.abc import Mapping, Sequence
+import weakref
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +40,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from planner import export
+from planner import export, whatif
 from planner.catalog import Catalog, DemandHistory, load_catalog, load_demo_catalog
 from planner.errors import CatalogError, PlannerError, PlannerWarning, ScenarioError
 from planner.plan import (
@@ -64,6 +81,18 @@ TABLE_SUFFIXES = (".csv", ".xlsx", ".zip")
 BASELINE_LABEL = "all-buy baseline"
 #: Label of the optimised plan in scenario comparisons.
 PLAN_LABEL = "plan"
+#: Name prefix of a browser session's folder in the system temporary folder.
+SESSION_DIR_PREFIX = "sparecast-session-"
+#: Name prefix of one upload's folder inside the session folder.
+UPLOAD_DIR_PREFIX = "upload-"
+#: Name prefix of the ZIP extraction folders planner.catalog makes (mkdtemp).
+EXTRACT_DIR_PREFIX = "sparecast_catalog_"
+#: Name prefix of the links from an upload folder to its ZIP extraction folders.
+EXTRACT_LINK_PREFIX = ".extracted-"
+#: Session and extraction folders untouched this long are removed at any upload. [h]
+STALE_UPLOAD_AGE_H = 24.0
+#: Session-state key of the session's folder handle.
+WORKDIR_KEY = "catalog_workdir"
 
 
 def _digest(*chunks: bytes) -> str:
@@ -80,7 +109,10 @@ class CatalogSource:
     """Where the catalog comes from: the demo, or uploaded/edited bytes.
 
     ``file_name`` empty means the demo catalog. ``stl_dir`` is a folder under the
-    session's temporary directory (or the demo's STL folder).
+    session's temporary directory (or the demo's STL folder). ``workdir`` is the
+    upload's own folder in the session's folder (``""`` for the demo): it is part
+    of the key, so no two sessions share the catalog of an upload, and its files
+    live as long as a source of the session names it.
     """
 
     label: str = "demo catalog"
@@ -89,6 +121,7 @@ class CatalogSource:
     stl_dir: str = ""
     history: bytes = b""
     edited: bool = False
+    workdir: str = ""
 
     @property
     def is_demo(self) -> bool:
@@ -99,7 +132,11 @@ class CatalogSource:
     def key(self) -> str:
         """Digest of everything that shapes the loaded catalog (not the label)."""
         return _digest(
-            self.file_name.encode(), self.data, self.stl_dir.encode(), self.history
+            self.file_name.encode(),
+            self.data,
+            self.stl_dir.encode(),
+            self.history,
+            self.workdir.encode(),
         )
 
 
@@ -138,13 +175,155 @@ def demo_source() -> CatalogSource:
     return CatalogSource()
 
 
+class _SessionFolder:
+    """A browser session's upload folder, removed when this handle is dropped.
+
+    Kept in ``st.session_state``; when Streamlit drops the session's state (the
+    session ended and its reconnect grace period passed) the finalizer removes
+    the folder and the ZIP extraction folders it links to. Streamlit's own
+    session-scoped cache is released on every websocket drop, even one the
+    session survives, so it is not used for this.
+    """
+
+    __slots__ = ("__weakref__", "path")
+
+    def __init__(self) -> None:
+        self.path = Path(tempfile.mkdtemp(prefix=SESSION_DIR_PREFIX)).resolve()
+        weakref.finalize(self, remove_workdir, self.path)
+
+
 def session_workdir() -> Path:
-    """A fresh ``tempfile.mkdtemp()`` folder per browser session for uploads."""
-    path = st.session_state.get("catalog_workdir")
-    if path is None or not Path(path).is_dir():
-        path = tempfile.mkdtemp(prefix="sparecast-")
-        st.session_state["catalog_workdir"] = path
-    return Path(path)
+    """This browser session's own folder for uploads (a fresh ``mkdtemp()``).
+
+    Made on first use and removed when the session's state is dropped; a
+    folder removed meanwhile (e.g. by :func:`sweep_stale_uploads`) is made anew.
+    """
+    handle = st.session_state.get(WORKDIR_KEY)
+    if not isinstance(handle, _SessionFolder) or not handle.path.is_dir():
+        handle = _SessionFolder()
+        st.session_state[WORKDIR_KEY] = handle
+    return handle.path
+
+
+def _temp_root() -> Path:
+    """The system temporary folder, resolved."""
+    return Path(tempfile.gettempdir()).resolve()
+
+
+def _extraction_target(link: Path) -> Path | None:
+    """The ZIP extraction folder ``link`` points to, if it is one of ours."""
+    try:
+        target = Path(os.readlink(link))
+    except OSError:
+        return None
+    target = target if target.is_absolute() else link.parent / target
+    ok = target.name.startswith(EXTRACT_DIR_PREFIX) and target.parent == _temp_root()
+    return target if ok else None
+
+
+def _remove_upload(folder: Path) -> None:
+    """Remove one upload folder and the ZIP extraction folders it links to."""
+    if folder.is_dir():
+        for link in folder.glob(f"{EXTRACT_LINK_PREFIX}*"):
+            target = _extraction_target(link)
+            if target is not None:
+                shutil.rmtree(target, ignore_errors=True)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_workdir(path: str | Path) -> None:
+    """Remove a session folder, its uploads and their ZIP extraction folders."""
+    folder = Path(path)
+    if folder.is_dir():
+        for upload in folder.glob(f"{UPLOAD_DIR_PREFIX}*"):
+            _remove_upload(upload)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def prune_uploads(workdir: str | Path, keep: Iterable[CatalogSource]) -> list[Path]:
+    """Remove the upload folders of ``workdir`` that no source in ``keep`` names.
+
+    Also marks ``workdir`` and the kept uploads (and their extraction folders) as
+    in use for :func:`sweep_stale_uploads`.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The upload folders removed.
+    """
+    folder = Path(workdir)
+    if not folder.is_dir():
+        return []
+    names = {Path(s.workdir).resolve() for s in keep if s.workdir}
+    removed = []
+    for upload in folder.glob(f"{UPLOAD_DIR_PREFIX}*"):
+        if upload.resolve() not in names:
+            _remove_upload(upload)
+            removed.append(upload)
+            continue
+        links = upload.glob(f"{EXTRACT_LINK_PREFIX}*")
+        for path in (upload, *map(_extraction_target, links)):
+            if path is not None:
+                with contextlib.suppress(OSError):
+                    os.utime(path)
+    with contextlib.suppress(OSError):
+        os.utime(folder)
+    return removed
+
+
+def prune_session_uploads() -> list[Path]:
+    """Remove this session's uploads that no catalog source in its state names.
+
+    Run on every page: after a new upload (or the demo) replaces the old one,
+    the old upload's files go at once.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The upload folders removed.
+    """
+    handle = st.session_state.get(WORKDIR_KEY)
+    if not isinstance(handle, _SessionFolder):
+        return []
+    keep = [v for v in st.session_state.values() if isinstance(v, CatalogSource)]
+    return prune_uploads(handle.path, keep)
+
+
+def sweep_stale_uploads(
+    *, max_age_h: float = STALE_UPLOAD_AGE_H, now_s: float | None = None
+) -> list[Path]:
+    """Remove session and ZIP extraction folders untouched for ``max_age_h`` hours.
+
+    The bound for sessions that never ended cleanly (a killed server): session
+    folders (``sparecast-session-*``) last used before then, and extraction
+    folders (``sparecast_catalog_*``) made before then that no live session
+    folder links to.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The folders removed.
+    """
+    root = _temp_root()
+    cutoff = (time.time() if now_s is None else now_s) - max_age_h * 3600.0
+    removed = []
+    live_links: set[Path] = set()
+    for folder in root.glob(f"{SESSION_DIR_PREFIX}*"):
+        with contextlib.suppress(OSError):
+            if folder.stat().st_mtime < cutoff:
+                remove_workdir(folder)
+                removed.append(folder)
+                continue
+            for link in folder.glob(f"{UPLOAD_DIR_PREFIX}*/{EXTRACT_LINK_PREFIX}*"):
+                target = _extraction_target(link)
+                if target is not None:
+                    live_links.add(target)
+    for folder in root.glob(f"{EXTRACT_DIR_PREFIX}*"):
+        with contextlib.suppress(OSError):
+            if folder not in live_links and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder)
+    return removed
 
 
 def upload_digest(files: Sequence[tuple[str, bytes]]) -> str:
@@ -159,9 +338,12 @@ def upload_source(
 ) -> CatalogSource:
     """Catalog source of an upload: one table (CSV/XLSX/ZIP), STL files, a history.
 
-    STL files are written into a folder named by their digest under ``workdir``
-    (only their base names are used, so no upload writes outside it). A CSV named
-    ``demand_history*`` or ``history*`` is taken as the demand history.
+    Each upload gets a fresh folder under ``workdir`` (its ``workdir`` field);
+    STL files are written into it (only their base names are used, so no upload
+    writes outside it), and a ZIP's extraction folder is linked from it. A CSV
+    named ``demand_history*`` or ``history*`` is taken as the demand history.
+    Folders of sessions idle for :data:`STALE_UPLOAD_AGE_H` hours are swept
+    first (:func:`sweep_stale_uploads`).
 
     Raises
     ------
@@ -198,20 +380,19 @@ def upload_source(
             f"upload: expected at most one demand history CSV, got "
             f"{', '.join(n for n, _ in histories)}"
         )
-    stl_dir = ""
-    if stls:
-        folder = workdir / upload_digest(stls)[:16]
-        folder.mkdir(parents=True, exist_ok=True)
-        for base, data in stls:
-            (folder / base).write_bytes(data)
-        stl_dir = str(folder)
+    sweep_stale_uploads()
+    Path(workdir).mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=UPLOAD_DIR_PREFIX, dir=workdir)).resolve()
+    for base, data in stls:
+        export.atomic_write_bytes(folder / base, data)
     table_name, table = tables[0]
     return CatalogSource(
         label=f"uploaded {table_name}",
         file_name=table_name,
         data=table,
-        stl_dir=stl_dir,
+        stl_dir=str(folder) if stls else "",
         history=histories[0][1] if histories else b"",
+        workdir=str(folder),
     )
 
 
@@ -226,12 +407,34 @@ def get_catalog(source: CatalogSource) -> Catalog:
     """
     if source.is_demo:
         return load_demo_catalog()
-    return load_catalog(
+    catalog = load_catalog(
         source.data,
         name=source.file_name,
         stl_dir=source.stl_dir or None,
         history=source.history or None,
     )
+    extracted = catalog.stl_dir
+    if (
+        extracted is not None
+        and Path(extracted).name.startswith(EXTRACT_DIR_PREFIX)
+        and str(extracted) != source.stl_dir
+    ):
+        _link_extraction(source, Path(extracted))
+    return catalog
+
+
+def _link_extraction(source: CatalogSource, extracted: Path) -> None:
+    """Tie a ZIP's extraction folder to its upload: a link in the upload folder.
+
+    With no upload folder (a ZIP loaded outside a session) the extraction
+    folder is left to :func:`sweep_stale_uploads`.
+    """
+    upload = Path(source.workdir) if source.workdir else None
+    if upload is None or not upload.is_dir():
+        return
+    link = upload / f"{EXTRACT_LINK_PREFIX}{extracted.name}"
+    with contextlib.suppress(OSError):
+        link.symlink_to(extracted, target_is_directory=True)
 
 
 def parts_frame(catalog: Catalog) -> pd.DataFrame:
@@ -260,8 +463,8 @@ def edited_source(
 ) -> CatalogSource:
     """Source of an edited parts table, re-validated by the core like an upload.
 
-    The edited rows become a CSV; the STL folder and demand history of the catalog
-    they came from go with them.
+    The edited rows become a CSV; the STL folder, demand history and upload
+    folder of the catalog they came from go with them.
     """
     stl_dir = str(catalog.stl_dir) if catalog.stl_dir else base.stl_dir
     label = base.label if base.edited else f"{base.label}, edited"
@@ -272,6 +475,7 @@ def edited_source(
         stl_dir=stl_dir,
         history=history_csv(catalog.history),
         edited=True,
+        workdir=base.workdir,
     )
 
 
@@ -454,9 +658,12 @@ def demo_printers() -> tuple[Printer, ...]:
 
 
 @st.cache_resource(show_spinner=False)
-def demo_materials() -> dict[str, Material]:
-    """The demo materials (catalog/materials.csv), keyed by upper-case name."""
-    return dict(load_demo_materials())
+def demo_materials() -> Mapping[str, Material]:
+    """The demo materials (catalog/materials.csv), keyed by upper-case name.
+
+    Read-only: the one object is shared by every session.
+    """
+    return types.MappingProxyType(dict(load_demo_materials()))
 
 
 def default_request(source: CatalogSource) -> PlanRequest:
@@ -883,3 +1090,62 @@ def print_package(request: PlanRequest, priorities_text: str) -> bytes:
         result.estimates.estimates,
         result.estimates.rotation,
     )
+
+
+# -- what-if comparison (Scenarios page) ---------------------------------------
+
+
+def replan_request(request: PlanRequest, scenario_text: str) -> PlanRequest:
+    """The same plan settings, optimised against ``scenario_text`` alone."""
+    return dataclasses.replace(request, scenario_texts=(scenario_text,))
+
+
+def whatif_runs(
+    request: PlanRequest,
+    scenario_texts: Sequence[str],
+    *,
+    n_paths: int,
+    seed: int,
+    plans: Sequence[str],
+    replanned: Sequence[str] = (),
+) -> dict[str, SimulationResult]:
+    """Every scenario x plan run on one seed (common random numbers), labelled.
+
+    ``plans`` holds :data:`planner.whatif.PLAN_LABEL` and/or
+    :data:`planner.whatif.BASELINE_LABEL`; a scenario whose text is in
+    ``replanned`` also runs the plan re-optimised under it
+    (:data:`planner.whatif.REPLAN_LABEL`). Each run comes from the cached
+    :func:`get_simulation`, keyed by the plan request's digest and the scenario
+    text, so re-running the page costs nothing.
+
+    Raises
+    ------
+    PlannerError
+        If the plan, a re-plan or a scenario is invalid.
+    """
+    runs: dict[str, SimulationResult] = {}
+    for text in scenario_texts:
+        name = scenario_from_json(text).name
+        kinds = [(p, request, p == whatif.BASELINE_LABEL) for p in plans]
+        if text in replanned:
+            kinds.append((whatif.REPLAN_LABEL, replan_request(request, text), False))
+        for plan_label, plan_request, baseline in kinds:
+            label = whatif.run_label(name, plan_label)
+            n = 2
+            while label in runs:
+                label = whatif.run_label(f"{name} ({n})", plan_label)
+                n += 1
+            runs[label] = get_simulation(plan_request, text, n_paths, seed, baseline)
+    return runs
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def get_saved_results(data: bytes, name: str) -> dict[str, SimulationResult]:
+    """Runs of an uploaded results file (cached on its bytes).
+
+    Raises
+    ------
+    ScenarioError
+        If the file is not a results file the core can read.
+    """
+    return whatif.results_from_json(data, name=name)

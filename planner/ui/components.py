@@ -67,8 +67,13 @@ def current_source() -> cache.CatalogSource:
 
 
 def current_catalog() -> tuple[cache.CatalogSource, Catalog]:
-    """Load the current catalog; fall back to the demo (with the error) if it fails."""
+    """Load the current catalog; fall back to the demo (with the error) if it fails.
+
+    Also removes the session's upload folders no catalog source of the session
+    names any more (a replaced upload's files go at once).
+    """
     source = current_source()
+    cache.prune_session_uploads()
     try:
         return source, cache.get_catalog(source)
     except PlannerError as exc:
@@ -108,6 +113,8 @@ def run_plan(request: cache.PlanRequest) -> object | None:
             f"{k.removesuffix('_s')} {v:.1f} s" for k, v in result.timings_s.items()
         )
         status.update(label=f"Planned in {total_s:.1f} s ({steps})", state="complete")
+    if result.sourcing.status != "Optimal":
+        st.warning(result.sourcing.status_detail or f"status {result.sourcing.status}")
     return result
 
 

@@ -1,5 +1,9 @@
 """Print queue page: jobs per printer over time, priorities, lab downloads."""
 
+import io
+import zipfile
+from pathlib import PurePosixPath
+
 import streamlit as st
 
 from planner.errors import PlannerError
@@ -8,6 +12,13 @@ from planner.ui import components as ui
 
 PRIORITIES_KEY = "queue_priorities"
 VERSION_KEY = "queue_priority_version"
+#: MIME type of each file in the print package, by extension.
+PACKAGE_MIME = {
+    ".json": "application/json",
+    ".csv": "text/csv",
+    ".stl": "model/stl",
+    ".3mf": "model/3mf",
+}
 
 st.title("Print queue")
 st.write(
@@ -50,7 +61,18 @@ if totals["jobs"]:
     color_by = st.radio(
         "Colour by", ["criticality", "priority"], horizontal=True, key="queue_color_by"
     )
-    ui.show_chart(ui.gantt_chart(cache.gantt_frame(result), color_by=color_by))
+    gantt = cache.gantt_frame(result)
+    printer_ids = list(dict.fromkeys(gantt["printer_id"].tolist()))
+    tabs = st.tabs(["All printers", *printer_ids])
+    with tabs[0]:
+        ui.show_chart(ui.gantt_chart(gantt, color_by=color_by))
+    for tab, printer_id in zip(tabs[1:], printer_ids, strict=True):
+        with tab:
+            ui.show_chart(
+                ui.gantt_chart(
+                    gantt[gantt["printer_id"] == printer_id], color_by=color_by
+                )
+            )
 else:
     st.info("The plan prints nothing: every part is bought and stocked.")
 
@@ -88,6 +110,31 @@ ui.download_buttons(
         ),
     ],
 )
+
+if totals["jobs"] and st.toggle(
+    "Download single files of the print package", key="queue_package_files"
+):
+    try:
+        package = cache.print_package(request, priorities)
+    except PlannerError as exc:
+        ui.show_error(exc)
+    else:
+        with zipfile.ZipFile(io.BytesIO(package)) as archive:
+            names = [n for n in archive.namelist() if not n.endswith("/")]
+            chosen = st.selectbox(
+                f"File ({len(names)} in the package)", names, key="queue_package_file"
+            )
+            data = archive.read(chosen)
+        st.download_button(
+            f"Download {PurePosixPath(chosen).name}",
+            data=data,
+            file_name=PurePosixPath(chosen).name,
+            mime=PACKAGE_MIME.get(
+                PurePosixPath(chosen).suffix.lower(), "application/octet-stream"
+            ),
+            key="queue_package_file_download",
+            on_click="ignore",
+        )
 
 if totals["jobs"]:
     st.subheader("Priorities")
