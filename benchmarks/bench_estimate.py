@@ -2,7 +2,9 @@
 
 1. Every calibration model (``../shared/calibration`` beside the repository, else the
    A-set copy in ``tests/data/calibration``): our wall time for ``load_stl`` plus
-   ``estimate_print`` (best of three runs after a warm-up) against the wall time
+   ``estimate_print`` (best of five rounds over the whole set after a warm-up:
+   the machine is shared, and the best run is the least disturbed one) against
+   the wall time
    of the whole ``prusa-slicer`` process in ``results.csv`` (``prusa_wall_s``,
    which includes about 0.2 s of start-up). Goal: at least 50x faster per model.
 2. A torus of 1,000,000 triangles built with numpy: ``analyse_mesh`` (weld,
@@ -35,6 +37,8 @@ PLA = Material(material="PLA", density_g_cm3=1.24, cost_per_kg=25.0)
 GOAL_RATIO = 50.0
 #: Slicing time the issue asks for on 1,000,000 triangles [s].
 GOAL_SLICE_S = 2.0
+#: Timed rounds over the calibration set (each model's best is reported).
+ROUNDS = 5
 
 
 def best_of(fn, repeats: int = 3) -> tuple[float, object]:
@@ -79,16 +83,27 @@ def bench_calibration() -> None:
     estimate_print(load_stl(folder / rows[0]["file"]), profile=profile, material=PLA)
     print(f"calibration models in {folder} ({len(rows)} models), PrusaSlicer 2.5")
     print(
-        f"  {'model':<38} {'ours s':>8} {'prusa s':>8} {'x faster':>9} "
-        f"{'time err':>9} {'fil err':>8}"
+        f"  {'model':<38} {'triangles':>9} {'ours s':>8} {'prusa s':>8} "
+        f"{'x faster':>9} {'time err':>9} {'fil err':>8}"
     )
     total_ours = total_prusa = 0.0
     ratios = []
+    # rounds over the whole set, each model's best round kept: a burst of load
+    # from other processes spoils one round of a model, not all of its runs
+    best = {row["file"]: np.inf for row in rows}
+    result = {}
+    for _ in range(ROUNDS):
+        for row in rows:
+            path = folder / row["file"]
+            seconds, result[row["file"]] = best_of(
+                lambda p=path: estimate_print(
+                    load_stl(p), profile=profile, material=PLA
+                ),
+                repeats=1,
+            )
+            best[row["file"]] = min(best[row["file"]], seconds)
     for row in rows:
-        path = folder / row["file"]
-        seconds, est = best_of(
-            lambda p=path: estimate_print(load_stl(p), profile=profile, material=PLA)
-        )
+        seconds, est = best[row["file"]], result[row["file"]]
         prusa = float(row["prusa_wall_s"])
         ratio = prusa / seconds
         ratios.append(ratio)
@@ -97,18 +112,19 @@ def bench_calibration() -> None:
         err_t = est.print_time_s / float(row["prusa_time_s"]) - 1.0
         err_f = est.filament_mm / float(row["filament_mm"]) - 1.0
         print(
-            f"  {row['file']:<38} {seconds:8.4f} {prusa:8.3f} {ratio:9.1f} "
-            f"{100 * err_t:+8.1f}% {100 * err_f:+7.1f}%"
+            f"  {row['file']:<38} {int(row['triangles']):9d} {seconds:8.4f} "
+            f"{prusa:8.3f} {ratio:9.1f}{' ' if ratio >= GOAL_RATIO else '*'} "
+            f"{100 * err_t:+7.1f}% {100 * err_f:+7.1f}%"
         )
     ratios = np.asarray(ratios)
     print(
-        f"  {'total':<38} {total_ours:8.3f} {total_prusa:8.3f} "
+        f"  {'total':<38} {'':>9} {total_ours:8.3f} {total_prusa:8.3f} "
         f"{total_prusa / total_ours:9.1f}"
     )
     print(
         f"  per-model speed-up: median {np.median(ratios):.1f}x, lowest "
         f"{ratios.min():.1f}x; {int((ratios >= GOAL_RATIO).sum())} of {ratios.size} "
-        f"models at or above the {GOAL_RATIO:.0f}x goal"
+        f"models at or above the {GOAL_RATIO:.0f}x goal (* marks those below)"
     )
 
 

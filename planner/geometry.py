@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from planner.errors import GeometryError
 
@@ -35,6 +37,26 @@ _SMALL_PART_MM = 1.0
 #: Largest dimension [mm] above which a mesh is probably in micrometres.
 _LARGE_PART_MM = 5000.0
 MM_PER_INCH = 25.4
+#: Largest model extent accepted [mm]; beyond it the file's units are wrong.
+MAX_MODEL_SPAN_MM = 1e6
+#: Winding number above which a point lies inside another shell's material.
+_INSIDE_WINDING = 0.75
+#: Points per shell tested against the other shells (facet centres moved just
+#: inside the shell, evenly spread over its facets).
+_OVERLAP_SAMPLES = 48
+#: At most this many shells (the largest) are tested for overlaps.
+_OVERLAP_MAX_SHELLS = 32
+
+
+def _rotation(axis: tuple[float, float, float], angle: float) -> np.ndarray:
+    """Rotation matrix about ``axis`` by ``angle`` [rad] (Rodrigues)."""
+    k = np.asarray(axis, dtype=np.float64) / np.linalg.norm(axis)
+    cross = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
+    return np.eye(3) + np.sin(angle) * cross + (1 - np.cos(angle)) * cross @ cross
+
+
+#: Frame whose z axis is the oblique ray direction of :func:`winding_numbers`.
+_RAY_FRAME = _rotation((0.3141, 0.5926, 0.7535), 0.4137)
 METHOD = "signed tetrahedra sum (numpy)"
 
 
@@ -265,6 +287,13 @@ def load_stl(
             f"STL {name}: {int((~finite).sum())} of {vectors.shape[0]} triangles "
             "have NaN or infinite coordinates"
         )
+    lo, hi = _bounds(vectors.reshape(-1, 3))
+    span = float((hi - lo).max())
+    if not span <= MAX_MODEL_SPAN_MM:
+        raise GeometryError(
+            f"STL {name}: coordinates span {span:.6g} mm, more than the limit of "
+            f"{MAX_MODEL_SPAN_MM:g} mm (wrong units or a corrupt file)"
+        )
     areas = triangle_areas(vectors)
     if not (areas > _degenerate_area_mm2(vectors)).any():
         raise GeometryError(
@@ -301,8 +330,18 @@ def _group_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     (``order[first]`` is each id's first occurrence, as ``np.unique``'s
     ``return_index``).
     """
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
+    n = keys.size
+    index_bits = max(int(n - 1).bit_length(), 1)
+    if n and keys.min() >= 0 and int(keys.max()).bit_length() + index_bits <= 62:
+        # non-negative keys with room for the index in the low bits: one plain
+        # sort of (key, index) pairs gives the stable order, faster than a
+        # stable argsort
+        packed = np.sort((keys.astype(np.int64) << index_bits) | np.arange(n))
+        order = packed & ((1 << index_bits) - 1)
+        sorted_keys = packed >> index_bits
+    else:
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
     first = np.empty(keys.size, dtype=bool)
     first[:1] = True
     np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=first[1:])
@@ -377,6 +416,124 @@ def edge_ids(vertex_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     side_edge, counts, _ = _edge_table(vertex_ids)
     return side_edge, counts
+
+
+def _shell_labels(side_partner: np.ndarray) -> tuple[int, np.ndarray]:
+    """Edge-connected shells: their number and the shell of each facet."""
+    n = side_partner.shape[0]
+    partner = side_partner.ravel()
+    ok = partner >= 0
+    rows = np.repeat(np.arange(n, dtype=np.int64), 3)[ok]
+    graph = coo_matrix(
+        (np.ones(rows.size, dtype=np.int8), (rows, partner[ok] // 3)), shape=(n, n)
+    ).tocsr()
+    k, labels = connected_components(graph, directed=False)
+    return int(k), labels
+
+
+def winding_numbers(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """Winding number of each point with respect to the shells of ``triangles``.
+
+    Counts the signed crossings of a ray from each point along a fixed oblique
+    direction (no mesh edge is parallel to it in practice): +1 where the ray
+    leaves through an outward facet, -1 where it enters, 1/2 for a facet through
+    the point itself. So 1 inside a closed outward-facing shell, 0 outside, 1/2
+    inside one of its facets (not reliable on its edges and vertices, where
+    several facets meet); vectorised over points x facets (facets are first screened by
+    their bounding box across the ray).
+
+    Parameters
+    ----------
+    points
+        Shape ``(m, 3)``. [mm]
+    triangles
+        Shape ``(f, 3, 3)``. [mm]
+
+    Examples
+    --------
+    >>> cube = box_mesh((2.0, 2.0, 2.0)).vectors
+    >>> winding_numbers(np.array([[1.0, 1, 1], [3.0, 1, 1], [0.5, 1.3, 2]]), cube)
+    array([1. , 0. , 0.5])
+    """
+    points = np.asarray(points, dtype=np.float64) @ _RAY_FRAME.T
+    tri = np.asarray(triangles, dtype=np.float64) @ _RAY_FRAME.T
+    out = np.zeros(points.shape[0])
+    if tri.shape[0] == 0 or points.shape[0] == 0:
+        return out
+    x, y, z = tri[:, :, 0], tri[:, :, 1], tri[:, :, 2]
+    scale = float(np.abs(tri).max()) + float(np.abs(points).max())
+    eps = 1e-9 * max(scale, 1e-9)
+    x_lo, x_hi, y_lo, y_hi = x.min(1), x.max(1), y.min(1), y.max(1)
+    px, py, pz = points[:, 0:1], points[:, 1:2], points[:, 2]
+    hit = (x_lo <= px) & (px <= x_hi) & (y_lo <= py) & (py <= y_hi)
+    i, j = np.nonzero(hit)
+    ax, ay, bx, by, cx, cy = x[j, 0], y[j, 0], x[j, 1], y[j, 1], x[j, 2], y[j, 2]
+    qx, qy = points[i, 0], points[i, 1]
+    det = (bx - ax) * (cy - ay) - (cx - ax) * (by - ay)
+    u = ((bx - qx) * (cy - qy) - (cx - qx) * (by - qy)) / np.where(det == 0, 1, det)
+    v = ((cx - qx) * (ay - qy) - (ax - qx) * (cy - qy)) / np.where(det == 0, 1, det)
+    w = 1.0 - u - v
+    inside = (det != 0) & (u >= 0) & (v >= 0) & (w >= 0)
+    height = u * z[j, 0] + v * z[j, 1] + w * z[j, 2] - pz[i]
+    weight = np.where(height > eps, 1.0, np.where(height >= -eps, 0.5, 0.0))
+    weight = np.where(inside, weight * np.sign(det), 0.0)
+    return out + np.bincount(i, weights=weight, minlength=points.shape[0])
+
+
+def _overlap_warning(
+    triangles: np.ndarray, side_partner: np.ndarray, orientation: int
+) -> str | None:
+    """A sentence when one shell of the mesh has material inside another.
+
+    Shells are the edge-connected parts of the mesh. Points just inside each
+    solid shell (facet centres moved inwards) are tested with the winding number
+    of the other shells, so a shell inside another's cavity is not flagged and
+    shells that only touch are not either.
+    """
+    k, labels = _shell_labels(side_partner)
+    if k < 2:
+        return None
+    det = np.einsum(
+        "ij,ij->i", triangles[:, 0], np.cross(triangles[:, 1], triangles[:, 2])
+    )
+    volume = orientation * np.bincount(labels, weights=det, minlength=k) / 6.0
+    order = np.argsort(labels, kind="stable")
+    starts = np.searchsorted(labels[order], np.arange(k + 1))
+    corners = triangles[order].reshape(-1, 9)
+    lo = np.minimum.reduceat(corners, starts[:-1], axis=0)
+    hi = np.maximum.reduceat(corners, starts[:-1], axis=0)
+    shell_lo = lo.reshape(k, 3, 3).min(axis=1)
+    shell_hi = hi.reshape(k, 3, 3).max(axis=1)
+    tol = 1e-9 * float((shell_hi.max(axis=0) - shell_lo.min(axis=0)).max())
+    solid = np.flatnonzero(volume > 0)
+    solid = solid[np.argsort(-volume[solid], kind="stable")][:_OVERLAP_MAX_SHELLS]
+    n_inside = 0
+    for shell in solid:
+        facets = order[starts[shell] : starts[shell + 1]]
+        pick = facets[np.linspace(0, facets.size - 1, min(_OVERLAP_SAMPLES, facets.size))
+                      .astype(np.int64)]  # fmt: skip
+        tri = triangles[pick]
+        normal = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+        twice_area = np.linalg.norm(normal, axis=1, keepdims=True)
+        # facet centres moved 1/1000 of the facet's size into the shell's material
+        inward = -orientation * normal / np.maximum(twice_area, 1e-300)
+        points = tri.mean(axis=1) + 1e-3 * np.sqrt(twice_area) * inward
+        p_lo, p_hi = points.min(axis=0), points.max(axis=0)
+        near = np.all((shell_lo <= p_hi + tol) & (shell_hi >= p_lo - tol), axis=1)
+        near[shell] = False
+        if not near.any():
+            continue
+        others = order[np.concatenate(
+            [np.arange(starts[t], starts[t + 1]) for t in np.flatnonzero(near)]
+        )]  # fmt: skip
+        w = orientation * winding_numbers(points, triangles[others])
+        n_inside += bool((w > _INSIDE_WINDING).any())
+    if not n_inside:
+        return None
+    return (
+        f"shells overlap: {n_inside} of {k} shells have material inside another "
+        "shell, so their shared volume is counted twice (merge them in CAD)"
+    )
 
 
 def _units_warning(size_mm: np.ndarray) -> str | None:
@@ -496,12 +653,12 @@ def analyse_mesh(mesh: Mesh) -> MeshTopology:
     signed_volume = float(det.sum()) / 6.0
     area = float(areas.sum())
 
+    # weighted sums as matrix-vector products (much faster than reducing an
+    # (n, 3) product over its rows)
     if abs(signed_volume) > 1e-12 * max(float(size.max()), 1e-9) ** 3:
-        centroid = origin + (det[:, None] * rel.sum(axis=1)).sum(axis=0) / (
-            4.0 * det.sum()
-        )
+        centroid = origin + (det @ rel.sum(axis=1)) / (4.0 * det.sum())
     else:
-        centroid = origin + (areas[:, None] * rel.mean(axis=1)).sum(axis=0) / area
+        centroid = origin + (areas @ rel.mean(axis=1)) / area
 
     vertex_ids, welded = weld_vertices(vectors)
     proper = (
@@ -527,6 +684,11 @@ def analyse_mesh(mesh: Mesh) -> MeshTopology:
     units = _units_warning(size)
     if units:
         warnings.append(units)
+    overlap = _overlap_warning(
+        welded[vertex_ids], side_partner, -1 if signed_volume < 0 else 1
+    )
+    if overlap:
+        warnings.append(overlap)
 
     def as_tuple(a: np.ndarray) -> tuple[float, float, float]:
         return (float(a[0]), float(a[1]), float(a[2]))

@@ -18,7 +18,7 @@ import numpy as np
 from scipy.spatial import ConvexHull, QhullError
 
 from planner.errors import GeometryError
-from planner.geometry import Mesh, analyse_mesh, weld_vertices
+from planner.geometry import Mesh, MeshTopology, analyse_mesh, weld_vertices
 from planner.printers import Material, Printer, PrintProfile
 from planner.slicing import PrintEstimate, estimate_print
 
@@ -528,6 +528,7 @@ def choose_orientation(
     material: Material,
     printer: Printer | None = None,
     hourly_rate: float = 0.0,
+    topology: MeshTopology | None = None,
 ) -> OrientationChoice:
     """Pick the print orientation of a part.
 
@@ -547,6 +548,9 @@ def choose_orientation(
     hourly_rate
         Machine cost per print hour; the printer's own rate is not used
         unless passed here. [currency/h]
+    topology
+        ``analyse_mesh(mesh)`` when the caller already has it, so that the
+        mesh is not welded again; computed here when None.
 
     Returns
     -------
@@ -584,7 +588,7 @@ def choose_orientation(
     >>> choice.label, choice.estimate.layers
     ('+Y up', 15)
     """
-    topo = analyse_mesh(mesh)
+    topo = analyse_mesh(mesh) if topology is None else topology
     tri = topo.vectors
     _, distinct = weld_vertices(tri)
     labels, rotations = candidate_rotations(tri, orientation=topo.orientation)

@@ -514,6 +514,7 @@ def estimate_parts(
                     material=material,
                     printer=first,
                     hourly_rate=first.hourly_rate,
+                    topology=topology,
                 )
         except GeometryError as exc:
             notes.append(f"part {part.part_id}: {exc}; treated as not printable")

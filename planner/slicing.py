@@ -108,6 +108,10 @@ _MAX_NEST_PAIRS = 5_000_000
 _MAX_NEST_SEGMENTS = 20_000_000
 #: Most (triangle, layer) cuts computed at once, to bound memory.
 _CHUNK_CUTS = 2_000_000
+#: Largest angle between contour pieces that still join into one segment [rad].
+_COLLINEAR_RAD = 1e-10
+#: Copy the contours of layers that repeat the layer below (False: cut each).
+_COPY_BANDS = True
 #: Jacobi sweeps of the speed planner along contour segments.
 _PLANNER_SWEEPS = 12
 #: Rectilinear line to boundary connector turn: per-axis velocity change of a
@@ -197,7 +201,9 @@ class LayerStack:
 
     Arrays over layers have length ``n_layers``; over loops ``n_loops``; over
     segments ``n_segments``. Loops of positive area are outer contours
-    (islands), of negative area holes. Loops of open meshes may not close.
+    (islands), of negative area holes. Loops of open meshes may not close. A
+    segment is a straight run of the contour: collinear cuts of coplanar
+    facets are joined into one.
 
     Attributes
     ----------
@@ -244,6 +250,10 @@ class LayerStack:
     flat_up_mm2, flat_down_mm2
         Per layer: projected area of horizontal facets that are the top
         (facing up) or the bottom (facing down) of that layer. [mm²]
+    layer_source
+        Per layer: the layer whose contours it repeats exactly (its own index
+        when it does not), or None. Segments, loops and their order are the
+        same in both, so per-layer contour figures can be computed once.
     """
 
     z_mm: np.ndarray
@@ -269,6 +279,7 @@ class LayerStack:
     flat_up_mm2: np.ndarray
     flat_down_mm2: np.ndarray
     extrema: np.ndarray
+    layer_source: np.ndarray | None = None
 
     @property
     def n_layers(self) -> int:
@@ -305,13 +316,20 @@ def layer_planes(
 
 
 def _cut_chunk(
-    tri: np.ndarray,
+    columns: tuple[np.ndarray, np.ndarray, np.ndarray],
+    tri_idx: np.ndarray,
     side_edge: np.ndarray,
     layer: np.ndarray,
     z: np.ndarray,
     n_edges: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Oriented cut segments of triangles ``tri`` with planes ``z`` (one each).
+) -> tuple[np.ndarray, ...]:
+    """Oriented cut segments of facets ``tri_idx`` with planes ``z`` (one each).
+
+    ``columns`` holds the corners' x, y and z, corner ``k`` of facet ``t`` at
+    ``3 t + k``.
+
+    Returns the start and end points, the (layer, edge) nodes they lie on, and
+    the flat side indices ``3 * facet + side`` of those edges.
 
     A vertex on the plane counts as above it, so every cut triangle has exactly
     one "odd" corner alone on its side; the cut joins its two sides touching that
@@ -320,26 +338,44 @@ def _cut_chunk(
     plane and the other way when it is below: outer contours come out
     counter-clockwise, holes clockwise.
     """
-    vz = tri[:, :, 2]
-    above = vz >= z[:, None]
-    n_above = above.sum(axis=1)
-    odd = np.where(n_above == 1, np.argmax(above, axis=1), np.argmin(above, axis=1))
-    rows = np.arange(tri.shape[0])
-    side_a = np.where(n_above == 1, odd, (odd + 2) % 3)
-    side_b = np.where(n_above == 1, (odd + 2) % 3, odd)
+    # one coordinate at a time: gathers and arithmetic on (n, 2) or (n, 3)
+    # arrays are several times slower than on contiguous columns
+    xs, ys, zs = columns
+    corner0 = 3 * tri_idx
+    above = [zs[corner0 + k] >= z for k in range(3)]
+    one = (
+        above[0].view(np.int8) + above[1].view(np.int8) + above[2].view(np.int8)
+    ) == 1
+    # the odd corner: the first one above (when one is) or the first below
+    first_above = np.where(above[0], 0, np.where(above[1], 1, 2))
+    first_below = np.where(~above[0], 0, np.where(~above[1], 1, 2))
+    odd = np.where(one, first_above, first_below)
+    odd_prev = odd + 2
+    odd_prev[odd_prev >= 3] -= 3
+    side_a = np.where(one, odd, odd_prev)
+    side_b = np.where(one, odd_prev, odd)
 
     def cut_point(side: np.ndarray) -> np.ndarray:
-        start = tri[rows, side]
-        end = tri[rows, (side + 1) % 3]
-        t = (z - start[:, 2]) / (end[:, 2] - start[:, 2])
-        return start[:, :2] + t[:, None] * (end[:, :2] - start[:, :2])
+        side_next = side + 1
+        side_next[side_next == 3] = 0
+        i0 = corner0 + side
+        i1 = corner0 + side_next
+        z0 = zs[i0]
+        t = (z - z0) / (zs[i1] - z0)
+        out = np.empty((i0.size, 2))
+        x0 = xs[i0]
+        out[:, 0] = x0 + t * (xs[i1] - x0)
+        y0 = ys[i0]
+        out[:, 1] = y0 + t * (ys[i1] - y0)
+        return out
 
     p = cut_point(side_a)
     q = cut_point(side_b)
     base = layer.astype(np.int64) * n_edges
-    node_a = base + side_edge[rows, side_a]
-    node_b = base + side_edge[rows, side_b]
-    return p, q, node_a, node_b
+    edges = side_edge.reshape(-1)
+    node_a = base + edges[corner0 + side_a]
+    node_b = base + edges[corner0 + side_b]
+    return p, q, node_a, node_b, corner0 + side_a, corner0 + side_b
 
 
 def _junction_g(u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -354,16 +390,41 @@ def _junction_g(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     return change.max(axis=1)
 
 
-def _facet_cot(tri: np.ndarray) -> np.ndarray:
+def _junction_g_xy(
+    ux: np.ndarray, uy: np.ndarray, vx: np.ndarray, vy: np.ndarray
+) -> np.ndarray:
+    """:func:`_junction_g` of directions given as x and y columns."""
+
+    def change(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        return np.where(u * v >= 0, np.abs(u - v), np.maximum(np.abs(u), np.abs(v)))
+
+    return np.maximum(change(ux, vx), change(uy, vy))
+
+
+def _facet_normals(
+    corner: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """x, y and z of ``(b - a) x (c - a)`` per facet from its corners' columns."""
+    (ax, ay, az), (bx, by, bz), (cx, cy, cz) = corner
+    ux, uy, uz = bx - ax, by - ay, bz - az
+    vx, vy, vz = cx - ax, cy - ay, cz - az
+    return uy * vz - uz * vy, uz * vx - ux * vz, ux * vy - uy * vx
+
+
+def _facet_cot(normal: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
     """Cotangent of each facet's slope, ``n_z / |n_xy|`` (+-1e6 when flat)."""
-    normal = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
     with np.errstate(divide="ignore", invalid="ignore"):
-        cot = normal[:, 2] / np.hypot(normal[:, 0], normal[:, 1])
+        cot = normal[2] / np.hypot(normal[0], normal[1])
     return np.nan_to_num(cot, posinf=1e6, neginf=-1e6)
 
 
 def _slope_runs(
-    tri: np.ndarray, partner: np.ndarray, orientation: int, facet_cot: np.ndarray
+    vz: Sequence[np.ndarray],
+    zmin: np.ndarray,
+    zmax: np.ndarray,
+    partner: np.ndarray,
+    orientation: int,
+    facet_cot: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per facet, the heights where its up- and down-facing slope ends [mm].
 
@@ -371,21 +432,25 @@ def _slope_runs(
     highest side is at least half as shallow (a curved or sloped surface), and
     ends at its top vertex when that facet turns steep or down (the crest of a
     thread, a chamfer meeting a wall); likewise downwards for down-facing
-    facets. Returns ``(top, bottom)``,
-    +inf / -inf where the slope goes on.
+    facets. ``vz`` holds the corners' heights, one array per corner. Returns
+    ``(top, bottom)``, +inf / -inf where the slope goes on.
     """
-    n = tri.shape[0]
-    vz = tri[:, :, 2]
     cot = facet_cot * orientation
-    mid_z = 0.5 * (vz + np.roll(vz, -1, axis=1))
-    rows = np.arange(n)
-    upper = partner[rows, np.argmax(mid_z, axis=1)]
-    lower = partner[rows, np.argmin(mid_z, axis=1)]
+    mid = [0.5 * (vz[0] + vz[1]), 0.5 * (vz[1] + vz[2]), 0.5 * (vz[2] + vz[0])]
+    # the first highest and first lowest side, as argmax / argmin pick them
+    high = np.where((mid[0] >= mid[1]) & (mid[0] >= mid[2]), 0,
+                    np.where(mid[1] >= mid[2], 1, 2))  # fmt: skip
+    low = np.where((mid[0] <= mid[1]) & (mid[0] <= mid[2]), 0,
+                   np.where(mid[1] <= mid[2], 1, 2))  # fmt: skip
+    flat_side = 3 * np.arange(cot.size)
+    sides = partner.reshape(-1)
+    upper = sides[flat_side + high]
+    lower = sides[flat_side + low]
     # the slope goes on where the next facet is at least half as shallow
     goes_up = (upper >= 0) & (cot[np.maximum(upper, 0) // 3] >= 0.5 * cot)
     goes_down = (lower >= 0) & (cot[np.maximum(lower, 0) // 3] <= 0.5 * cot)
-    top = np.where(goes_up, np.inf, vz.max(axis=1))
-    bottom = np.where(goes_down, -np.inf, vz.min(axis=1))
+    top = np.where(goes_up, np.inf, zmax)
+    bottom = np.where(goes_down, -np.inf, zmin)
     return top, bottom
 
 
@@ -442,16 +507,151 @@ def _close_open_chains(
     )
 
 
+def _successors(
+    topo: MeshTopology,
+    seg_layer: np.ndarray,
+    node_a: np.ndarray,
+    node_b: np.ndarray,
+    exit_side: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    first_cut: np.ndarray,
+    position_of: np.ndarray,
+) -> np.ndarray:
+    """Successor of each cut along the contour (-1 where the contour stops).
+
+    The successor is the cut that starts on the (layer, edge) node this one
+    ends on. Across an edge of two facets it can only be the other facet's cut
+    at the same layer, found through the facet across the exit side; only
+    cuts leaving through an edge of three or more facets (a non-manifold
+    mesh) are matched by sorting the nodes, which takes the first cut in
+    index order starting there.
+    """
+    n_seg = seg_layer.size
+    facets = np.bincount(topo.side_edge.reshape(-1), minlength=topo.n_edges)
+    across = topo.side_partner.reshape(-1)[exit_side]
+    other = np.maximum(across, 0) // 3
+    cut_there = (across >= 0) & (lo[other] <= seg_layer) & (seg_layer < hi[other])
+    cand = position_of[
+        np.where(cut_there, first_cut[other] + (seg_layer - lo[other]), 0)
+    ]
+    segment_next = np.where(cut_there & (node_a[cand] == node_b), cand, -1)
+    many = np.flatnonzero(facets[topo.side_edge.reshape(-1)[exit_side]] > 2)
+    if many.size:
+        order = np.argsort(node_a, kind="stable")
+        sorted_a = node_a[order]
+        pos = np.minimum(np.searchsorted(sorted_a, node_b[many]), n_seg - 1)
+        segment_next[many] = np.where(sorted_a[pos] == node_b[many], order[pos], -1)
+    return segment_next
+
+
+def _merge_collinear(
+    seg_layer: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    slope_cot: np.ndarray,
+    slope_run: np.ndarray,
+    segment_next: np.ndarray,
+) -> tuple[np.ndarray, ...]:
+    """Join runs of collinear contour segments cut from coplanar facets.
+
+    A flat face split into triangles (every quad of a prism or a cylinder) is
+    cut into two or more collinear pieces per layer; one segment from the
+    first piece's start to the last one's end prints the same and halves the
+    work downstream. Pieces join where the next one continues in the same
+    direction (to 1e-10 rad) with the same facet slope (and slope run, unless
+    vertical) and is the only one leading on. Returns the merged ``(seg_layer, start, end,
+    slope_cot, slope_run, segment_next)`` and, per merged segment, the x and y
+    extent and length of its first and last piece [mm] (the contour's local
+    extrema are counted from them, as before merging), and
+    the smallest index of its pieces (loops keep their nesting probe point),
+    its first piece, its last piece, and whether it joins pieces on opposite
+    sides of an infill direction.
+    """
+    n = seg_layer.size
+    dx = end[:, 0] - start[:, 0]
+    dy = end[:, 1] - start[:, 1]
+    length = np.hypot(dx, dy)
+    has_next = segment_next >= 0
+    j = np.where(has_next, segment_next, 0)
+    preds = np.bincount(segment_next[has_next], minlength=n)
+    merge = (
+        has_next
+        & (j != np.arange(n))
+        & (preds[j] == 1)
+        & (slope_cot == slope_cot[j])
+        # the slope run matters only on sloped walls
+        & ((slope_run == slope_run[j]) | (slope_cot == 0))
+        & (length > 0)
+        & (length[j] > 0)
+        & (dx * dx[j] + dy * dy[j] > 0)
+        & (np.abs(dx * dy[j] - dy * dx[j]) <= _COLLINEAR_RAD * length * length[j])
+    )
+    # the contour's extrema stay: the pieces lie on the same side of both
+    # infill directions, or one is too short to count (a mixed join)
+    same_side = ((dy - dx) * (dy[j] - dx[j]) > 0) & ((dy + dx) * (dy[j] + dx[j]) > 0)
+    merge &= same_side | (np.minimum(length, length[j]) < _EXTREMUM_MIN_RUN_MM)
+    mixed_join = merge & ~same_side
+    unchanged = (seg_layer, start, end, slope_cot, slope_run, segment_next)
+    index = np.arange(n)
+    piece = np.stack([dx, dy, length], axis=1)
+    if not merge.any():
+        return (*unchanged, piece, piece, index, index, index, mixed_join)
+    absorbed = np.zeros(n, dtype=bool)
+    absorbed[j[merge]] = True
+    # each piece's run: follow the joins back to the run's first piece, by
+    # pointer jumping (log2 of the longest run steps)
+    root = np.arange(n)
+    root[j[merge]] = np.flatnonzero(merge)
+    for _ in range(64):
+        up = root[root]
+        if np.array_equal(up, root):
+            break
+        root = up
+    if absorbed[root].any():
+        # a loop of collinear pieces only (numerically degenerate): keep all
+        return (*unchanged, piece, piece, index, index, index, mixed_join)
+    heads = np.flatnonzero(~absorbed)
+    rank = np.empty(n, dtype=np.int64)
+    rank[heads] = np.arange(heads.size)
+    run = rank[root]
+    tail = np.empty(heads.size, dtype=np.int64)
+    ends = np.flatnonzero(~merge)
+    tail[run[ends]] = ends
+    first_member = np.full(heads.size, n)
+    np.minimum.at(first_member, run, index)
+    mixed = np.bincount(run, mixed_join, minlength=heads.size) > 0
+    new_index = np.full(n, -1)
+    new_index[heads] = np.arange(heads.size)
+    nxt = segment_next[tail]
+    return (
+        seg_layer[heads],
+        start[heads],
+        end[tail],
+        slope_cot[heads],
+        slope_run[heads],
+        np.where(nxt >= 0, new_index[np.maximum(nxt, 0)], -1),
+        piece[heads],
+        piece[tail],
+        first_member,
+        heads,
+        tail,
+        mixed,
+    )
+
+
 def _nest_loops(
     start: np.ndarray,
     end: np.ndarray,
     seg_loop: np.ndarray,
     loop_layer: np.ndarray,
     loop_area: np.ndarray,
+    point: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Which loops to keep, and the island each loop belongs to.
 
-    The winding number of each loop's first point with respect to the other
+    The winding number of each loop's probe ``point`` (a point on it, shape
+    ``(n_loops, 2)``) with respect to the other
     loops of its layer (a ray cast to +x against their oriented segments,
     vectorised over the candidate pairs whose bounding box holds the point)
     nests the loops: an island (counter-clockwise) is kept where the others
@@ -470,11 +670,12 @@ def _nest_loops(
     loop_sorted = seg_loop[order]
     first = np.searchsorted(loop_sorted, np.arange(n_loops))
     count = np.bincount(seg_loop, minlength=n_loops)
-    point = start[order[first]]
-    lo = np.minimum(start[order], end[order])
-    hi = np.maximum(start[order], end[order])
-    y_lo = np.minimum.reduceat(lo[:, 1], first)
-    x_hi, y_hi = (np.maximum.reduceat(hi[:, k], first) for k in range(2))
+    # per-loop bounds, one coordinate column at a time (faster than (n, 2))
+    sx, sy = start[:, 0][order], start[:, 1][order]
+    ex, ey = end[:, 0][order], end[:, 1][order]
+    y_lo = np.minimum.reduceat(np.minimum(sy, ey), first)
+    x_hi = np.maximum.reduceat(np.maximum(sx, ex), first)
+    y_hi = np.maximum.reduceat(np.maximum(sy, ey), first)
     # candidate (point loop a, other loop b) pairs of the same layer
     by_layer = np.argsort(loop_layer, kind="stable")
     per_layer = np.bincount(loop_layer)
@@ -497,14 +698,15 @@ def _nest_loops(
         + np.arange(pair.size)
         - np.repeat(np.cumsum(n_seg_pairs) - n_seg_pairs, n_seg_pairs)
     ]
-    x0, y0 = start[seg, 0], start[seg, 1]
-    x1, y1 = end[seg, 0], end[seg, 1]
-    qy = point[a[pair], 1]
+    x0, y0 = start[:, 0][seg], start[:, 1][seg]
+    x1, y1 = end[:, 0][seg], end[:, 1][seg]
+    point_a = a[pair]
+    qy = point[:, 1][point_a]
     up = (y0 <= qy) & (qy < y1)
     down = (y1 <= qy) & (qy < y0)
     with np.errstate(divide="ignore", invalid="ignore"):
         x_cross = x0 + (qy - y0) * (x1 - x0) / (y1 - y0)
-    right = x_cross > point[a[pair], 0]
+    right = x_cross > point[:, 0][point_a]
     sign = (up & right).astype(np.int64) - (down & right).astype(np.int64)
     winding_pair = np.bincount(pair, sign, minlength=a.size)
     winding = np.bincount(a, winding_pair, minlength=n_loops)
@@ -542,6 +744,15 @@ def slice_mesh(
     -------
     LayerStack
 
+    Notes
+    -----
+    Collinear pieces cut from coplanar facets (the two triangles of a flat
+    quad) join into one segment (:func:`_merge_collinear`). Layers that cut
+    the same facets as the layer below, where every segment runs between
+    vertical edges (a prism's walls), have the same contours: they are copied
+    from the band's first layer rather than cut, and
+    :attr:`LayerStack.layer_source` records it.
+
     Examples
     --------
     >>> from planner.geometry import box_mesh
@@ -553,8 +764,6 @@ def slice_mesh(
     (60.0, 8.0)
     """
     topo = mesh if isinstance(mesh, MeshTopology) else analyse_mesh(mesh)
-    tri = topo.vectors.copy()
-    tri[:, :, 2] -= topo.properties.bbox_min_mm[2]
     height = topo.properties.size_mm[2]
     z_planes, thickness = layer_planes(
         height,
@@ -563,22 +772,23 @@ def slice_mesh(
     )
     n_layers = z_planes.size
     lo_xyz, hi_xyz = topo.properties.bbox_min_mm, topo.properties.bbox_max_mm
-    tri[:, :, 0] -= 0.5 * (lo_xyz[0] + hi_xyz[0])
-    tri[:, :, 1] -= 0.5 * (lo_xyz[1] + hi_xyz[1])
-
-    vz = tri[:, :, 2]
-    zmin = np.minimum(np.minimum(vz[:, 0], vz[:, 1]), vz[:, 2])
-    zmax = np.maximum(np.maximum(vz[:, 0], vz[:, 1]), vz[:, 2])
+    # corner coordinates as flat columns (3 per facet, corner k of facet t at
+    # 3 t + k), dropped onto the bed and centred: arithmetic and gathers on
+    # contiguous columns are several times faster than on (n, 3, 3) arrays
+    xs = topo.vectors[:, :, 0].reshape(-1) - 0.5 * (lo_xyz[0] + hi_xyz[0])
+    ys = topo.vectors[:, :, 1].reshape(-1) - 0.5 * (lo_xyz[1] + hi_xyz[1])
+    zs = topo.vectors[:, :, 2].reshape(-1) - lo_xyz[2]
+    corner = [(xs[k::3], ys[k::3], zs[k::3]) for k in range(3)]
+    vz = [c[2] for c in corner]
+    zmin = np.minimum(np.minimum(vz[0], vz[1]), vz[2])
+    zmax = np.maximum(np.maximum(vz[0], vz[1]), vz[2])
     lo = np.searchsorted(z_planes, zmin, side="right")
     hi = np.searchsorted(z_planes, zmax, side="right")
     count = np.maximum(hi - lo, 0)
+    normal = _facet_normals(corner)
     # flat (horizontal) facets lie between planes: the top of the layer below
     # them (facing up) or the bottom of the layer above (facing down)
-    normal_z = (
-        0.5
-        * topo.orientation
-        * np.cross(tri[:, 1, :2] - tri[:, 0, :2], tri[:, 2, :2] - tri[:, 0, :2])
-    )
+    normal_z = 0.5 * topo.orientation * normal[2]
     flat = (count == 0) & (zmax - zmin <= _FLAT_TOLERANCE_MM)
     up = flat & (normal_z > 0)
     down = flat & (normal_z < 0)
@@ -588,61 +798,227 @@ def slice_mesh(
     down_layer = np.clip(np.searchsorted(z_planes, zmin[down]), 0, n_layers - 1)
     flat_up = np.bincount(up_layer, normal_z[up], minlength=n_layers)
     flat_down = np.bincount(down_layer, -normal_z[down], minlength=n_layers)
-    facet_cot = _facet_cot(tri)
+    facet_cot = _facet_cot(normal)
     run_top, run_bottom = _slope_runs(
-        tri, topo.side_partner, topo.orientation, facet_cot
+        vz, zmin, zmax, topo.side_partner, topo.orientation, facet_cot
     )
     # radix-sortable layer keys: cuts are ordered layer by layer (triangle
     # order within a layer), so a contour's segments lie close together
     layer_key = np.int16 if n_layers < np.iinfo(np.int16).max else np.int64
     cut_tris = np.flatnonzero(count)
-    cum = np.cumsum(count[cut_tris])
-    bounds = np.searchsorted(
-        cum, np.arange(_CHUNK_CUTS, cum[-1] if cum.size else 0, _CHUNK_CUTS)
-    )
-    pieces = []
-    for chunk in np.split(cut_tris, bounds):
-        if chunk.size == 0:
-            continue
-        reps = count[chunk]
-        tri_idx = np.repeat(chunk, reps)
-        offsets = np.repeat(np.cumsum(reps) - reps, reps)
-        layer = lo[tri_idx] + (np.arange(tri_idx.size) - offsets)
-        by_layer = np.argsort(layer.astype(layer_key), kind="stable")
-        tri_idx, layer = tri_idx[by_layer], layer[by_layer]
-        cut = _cut_chunk(
-            tri[tri_idx], topo.side_edge[tri_idx], layer, z_planes[layer], topo.n_edges
-        )
-        pieces.append(
-            (layer, *cut, facet_cot[tri_idx], run_top[tri_idx], run_bottom[tri_idx])
-        )
-    if not pieces:
+    if cut_tris.size == 0:
         raise GeometryError(f"mesh {getattr(mesh, 'name', '')!r}: no layer to slice")
-    seg_layer = np.concatenate([x[0] for x in pieces])
-    p = np.concatenate([x[1] for x in pieces])
-    q = np.concatenate([x[2] for x in pieces])
-    node_a = np.concatenate([x[3] for x in pieces])
-    node_b = np.concatenate([x[4] for x in pieces])
-    slope_cot = np.concatenate([x[5] for x in pieces]) * topo.orientation
-    seg_z = z_planes[seg_layer]
-    slope_run = np.where(
-        slope_cot >= 0,
-        np.concatenate([x[6] for x in pieces]) - seg_z,
-        seg_z - np.concatenate([x[7] for x in pieces]),
-    )
-    if topo.orientation < 0:
-        p, q, node_a, node_b = q, p, node_b, node_a
-    n_seg = seg_layer.size
+    cum = np.cumsum(count[cut_tris])
+    # index of the cut of triangle t at layer k in triangle-major order:
+    # first_cut[t] + k - lo[t]; position_of maps it to the cut's index
+    first_cut = np.zeros(count.size, dtype=np.int64)
+    first_cut[cut_tris] = cum - count[cut_tris]
+    position_of = np.empty(int(cum[-1]), dtype=np.int64)
+    flat_next = np.arange(xs.size) + 1
+    flat_next[2::3] -= 3
 
-    # successor along the contour: the segment starting on the node this one ends on
-    order = np.argsort(node_a, kind="stable")
-    sorted_a = node_a[order]
-    pos = np.minimum(np.searchsorted(sorted_a, node_b), n_seg - 1)
-    segment_next = np.where(sorted_a[pos] == node_b, order[pos], -1)
+    def cut_layers(todo: np.ndarray) -> dict[str, np.ndarray]:
+        """Merged contour segments of the layers marked in ``todo``."""
+        bounds = np.searchsorted(cum, np.arange(_CHUNK_CUTS, cum[-1], _CHUNK_CUTS))
+        done = 0
+        pieces = []
+        for chunk in np.split(cut_tris, bounds):
+            if chunk.size == 0:
+                continue
+            reps = count[chunk]
+            tri_idx = np.repeat(chunk, reps)
+            offsets = np.repeat(np.cumsum(reps) - reps, reps)
+            layer = lo[tri_idx] + (np.arange(tri_idx.size) - offsets)
+            wanted = todo[layer]
+            if not wanted.all():
+                tri_idx, layer = tri_idx[wanted], layer[wanted]
+            by_layer = np.argsort(layer.astype(layer_key), kind="stable")
+            tri_idx, layer = tri_idx[by_layer], layer[by_layer]
+            cut = _cut_chunk(
+                (xs, ys, zs), tri_idx, topo.side_edge, layer, z_planes[layer],
+                topo.n_edges,
+            )  # fmt: skip
+            position_of[first_cut[tri_idx] + (layer - lo[tri_idx])] = done + np.arange(
+                layer.size
+            )
+            done += layer.size
+            pieces.append((layer, *cut, tri_idx))
+        seg_layer = np.concatenate([x[0] for x in pieces])
+        p = np.concatenate([x[1] for x in pieces])
+        q = np.concatenate([x[2] for x in pieces])
+        node_a = np.concatenate([x[3] for x in pieces])
+        node_b = np.concatenate([x[4] for x in pieces])
+        side_a = np.concatenate([x[5] for x in pieces])
+        side_b = np.concatenate([x[6] for x in pieces])
+        tri_idx = np.concatenate([x[7] for x in pieces])
+        slope_cot = facet_cot[tri_idx] * topo.orientation
+        seg_z = z_planes[seg_layer]
+        slope_run = np.where(
+            slope_cot >= 0, run_top[tri_idx] - seg_z, seg_z - run_bottom[tri_idx]
+        )
+        if topo.orientation < 0:
+            p, q, node_a, node_b = q, p, node_b, node_a
+            side_a, side_b = side_b, side_a
+        segment_next = _successors(
+            topo, seg_layer, node_a, node_b, side_b, lo, hi, first_cut, position_of
+        )
+        merged = _merge_collinear(seg_layer, p, q, slope_cot, slope_run, segment_next)
+        heads, tails, mixed = merged[-3:]
+        entry, leave = side_a[heads], side_b[tails]
+        still = np.zeros(0, dtype=bool)
+        if not todo.all():
+            # a segment repeats unchanged in the layers above while both its
+            # ends lie on vertical edges, and no mixed join in it can count
+            # as an extremum at another height (pieces that short)
+            entry, leave = side_a[heads], side_b[tails]
+            span = merged[2] - merged[1]
+            still = (
+                (xs[entry] == xs[flat_next[entry]])
+                & (ys[entry] == ys[flat_next[entry]])
+                & (xs[leave] == xs[flat_next[leave]])
+                & (ys[leave] == ys[flat_next[leave]])
+                & (
+                    ~mixed
+                    | (np.hypot(span[:, 0], span[:, 1]) < 2 * _EXTREMUM_MIN_RUN_MM)
+                )
+            )
+        return {
+            "layer": merged[0], "p": merged[1], "q": merged[2], "cot": merged[3],
+            "run": merged[4], "next": merged[5], "first_piece": merged[6],
+            "last_piece": merged[7], "member": merged[8], "piece_start": p,
+            "tri": tri_idx[heads], "head_exit": side_b[heads],
+            "tail_entry": side_a[tails], "still": still,
+        }  # fmt: skip
+
+    # bands of layers that cut the same facets: where every segment of the
+    # band's first layer runs between vertical edges, the other layers of the
+    # band are the same contours and are copied instead of cut
+    first_of_band = np.zeros(n_layers + 1, dtype=bool)
+    first_of_band[lo[cut_tris]] = True
+    first_of_band[hi[cut_tris]] = True
+    first_of_band[0] = True
+    if 2 * int(first_of_band.sum()) > n_layers or not _COPY_BANDS:
+        # short bands: hardly anything to copy
+        first_of_band[:] = True
+    else:
+        # a plane through a vertex cuts it to a point: that layer and the one
+        # above stand alone
+        for height in vz:
+            k = np.searchsorted(z_planes, height, side="right") - 1
+            hit = k[(k >= 0) & (z_planes[np.maximum(k, 0)] == height)]
+            first_of_band[hit] = True
+            first_of_band[hit + 1] = True
+        # a facet that is not vertical has no vertical edge, so its cuts move
+        # from layer to layer: every layer of a band that cuts one stands alone
+        band = np.cumsum(first_of_band[:n_layers]) - 1
+        slanted = cut_tris[normal[2][cut_tris] != 0.0]
+        cover = np.zeros(band[-1] + 2, dtype=np.int64)
+        np.add.at(cover, band[lo[slanted]], 1)
+        np.add.at(cover, band[hi[slanted] - 1] + 1, -1)
+        first_of_band[:n_layers] |= (np.cumsum(cover)[:-1] > 0)[band]
+    first_of_band = first_of_band[:n_layers]
+    band = np.cumsum(first_of_band) - 1
+    band_first = np.flatnonzero(first_of_band)
+    parts = [cut_layers(first_of_band)]
+    if first_of_band.all():
+        copied = np.zeros(n_layers, dtype=bool)
+    else:
+        moving = (
+            np.bincount(
+                band[parts[0]["layer"]], ~parts[0]["still"], minlength=band_first.size
+            )
+            > 0
+        )
+        copied = ~first_of_band & ~moving[band]
+    if first_of_band.all():
+        whole = parts[0]
+        seg_layer, p, q = whole["layer"], whole["p"], whole["q"]
+        slope_cot, slope_run = whole["cot"], whole["run"]
+        segment_next = whole["next"]
+        first_piece, last_piece = whole["first_piece"], whole["last_piece"]
+        first_member, piece_start = whole["member"], whole["piece_start"]
+        copied[:] = False
+        layer_source = None
+    else:
+        source = np.full(n_layers, -1)
+        source[first_of_band] = 0
+        recut = moving[band] & ~first_of_band
+        if recut.any():
+            parts.append(cut_layers(recut))
+            source[recut] = 1
+        copied = source < 0
+        source[copied] = 0
+        layer_from = np.where(copied, band_first[band], np.arange(n_layers))
+        layer_source = layer_from
+        # concatenate the parts, then pick each layer's segments from its source
+        offset, piece_offset, starts = 0, 0, []
+        for part in parts:
+            part["next"] = np.where(part["next"] >= 0, part["next"] + offset, -1)
+            part["member"] = part["member"] + piece_offset
+            per_layer = np.bincount(part["layer"], minlength=n_layers)
+            starts.append((offset + np.cumsum(per_layer) - per_layer, per_layer))
+            offset += part["layer"].size
+            piece_offset += part["piece_start"].shape[0]
+        both = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
+        start_of = np.choose(source, [st[0] for st in starts])[layer_from]
+        n_of = np.choose(source, [st[1] for st in starts])[layer_from]
+        out_start = np.cumsum(n_of) - n_of
+        src = np.repeat(start_of - out_start, n_of) + np.arange(int(n_of.sum()))
+        seg_layer = np.repeat(np.arange(n_layers), n_of)
+        shift = np.arange(src.size) - src
+        segment_next = both["next"][src]
+        segment_next = np.where(segment_next >= 0, segment_next + shift, -1)
+        p, q = both["p"][src], both["q"][src]
+        slope_cot = both["cot"][src]
+        tri_head = both["tri"][src]
+        seg_z = z_planes[seg_layer]
+        slope_run = np.where(
+            slope_cot >= 0, run_top[tri_head] - seg_z, seg_z - run_bottom[tri_head]
+        )
+        first_piece, last_piece = both["first_piece"][src], both["last_piece"][src]
+        # a copied layer's first and last pieces end on the slanted edges between
+        # the vertical ones: their lengths change with the height
+        again = np.flatnonzero(copied[seg_layer])
+        if again.size:
+            z_again = z_planes[seg_layer[again]]
+            p_again, q_again = p[again], q[again]
+
+            def cut_at(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                to = flat_next[flat]
+                t = (z_again - zs[flat]) / (zs[to] - zs[flat])
+                x0, y0 = xs[flat], ys[flat]
+                return x0 + t * (xs[to] - x0), y0 + t * (ys[to] - y0)
+
+            mid_x, mid_y = cut_at(both["head_exit"][src[again]])
+            piece_x, piece_y = mid_x - p_again[:, 0], mid_y - p_again[:, 1]
+            first_piece[again] = np.stack(
+                [piece_x, piece_y, np.hypot(piece_x, piece_y)], axis=1
+            )
+            mid_x, mid_y = cut_at(both["tail_entry"][src[again]])
+            piece_x, piece_y = q_again[:, 0] - mid_x, q_again[:, 1] - mid_y
+            last_piece[again] = np.stack(
+                [piece_x, piece_y, np.hypot(piece_x, piece_y)], axis=1
+            )
+        first_member = both["member"][src]
+        piece_start = both["piece_start"]
+    n_pieces = piece_start.shape[0]
+    n_merged = seg_layer.size
     seg_layer, p, q, slope_cot, slope_run, segment_next = _close_open_chains(
         seg_layer, p, q, slope_cot, slope_run, segment_next
     )
     n_seg = seg_layer.size
+    if n_seg > n_merged:
+        layer_source = None
+        closing_x, closing_y = (q[n_merged:] - p[n_merged:]).T
+        closing = np.stack(
+            [closing_x, closing_y, np.hypot(closing_x, closing_y)], axis=1
+        )
+        first_piece = np.concatenate([first_piece, closing])
+        last_piece = np.concatenate([last_piece, closing])
+        first_member = np.concatenate(
+            [first_member, n_pieces + np.arange(n_seg - n_merged)]
+        )
+        piece_start = np.concatenate([piece_start, p[n_merged:]])
     has_next = segment_next >= 0
     graph = coo_matrix(
         (
@@ -656,7 +1032,39 @@ def slice_mesh(
     loop_area = np.bincount(seg_loop, shoelace, minlength=n_loops)
     loop_layer = np.zeros(n_loops, dtype=np.int64)
     loop_layer[seg_loop] = seg_layer
-    keep, loop_group = _nest_loops(p, q, seg_loop, loop_layer, loop_area)
+    # each loop's probe point: the start of its first piece before merging
+    probe = np.full(n_loops, np.iinfo(np.int64).max)
+    np.minimum.at(probe, seg_loop, first_member)
+    probe_point = piece_start[probe]
+    first_seg = np.full(n_loops, n_seg)
+    np.minimum.at(first_seg, seg_loop, np.arange(n_seg))
+    if copied.any() and n_seg == n_merged and bool((np.diff(first_seg) > 0).all()):
+        # loops numbered in segment order: a copied layer's loops are its
+        # source layer's, in the same order, and nest the same way
+        per_layer = np.bincount(loop_layer, minlength=n_layers)
+        loop_start = np.cumsum(per_layer) - per_layer
+        own = ~copied[loop_layer]
+        own_ids = np.flatnonzero(own)
+        seg_own = ~copied[seg_layer]
+        compact = np.cumsum(own) - 1
+        keep_own, group_own = _nest_loops(
+            p[seg_own], q[seg_own], compact[seg_loop[seg_own]], loop_layer[own],
+            loop_area[own], probe_point[own],
+        )  # fmt: skip
+        keep = np.empty(n_loops, dtype=bool)
+        loop_group = np.empty(n_loops, dtype=np.int64)
+        keep[own_ids] = keep_own
+        loop_group[own_ids] = own_ids[group_own]
+        others = np.flatnonzero(~own)
+        shift = (
+            loop_start[layer_from[loop_layer[others]]] - loop_start[loop_layer[others]]
+        )
+        keep[others] = keep[others + shift]
+        loop_group[others] = loop_group[others + shift] - shift
+    else:
+        keep, loop_group = _nest_loops(
+            p, q, seg_loop, loop_layer, loop_area, probe_point
+        )
     if not keep.all():
         # loops inside another island (overlapping shells of a messy mesh) or
         # holes outside every island: the union of the shells drops them
@@ -666,6 +1074,7 @@ def slice_mesh(
             segment_next >= 0, new_index[np.maximum(segment_next, 0)], -1
         )[seg_keep]
         seg_layer, p, q = seg_layer[seg_keep], p[seg_keep], q[seg_keep]
+        first_piece, last_piece = first_piece[seg_keep], last_piece[seg_keep]
         slope_cot, shoelace = slope_cot[seg_keep], shoelace[seg_keep]
         slope_run = slope_run[seg_keep]
         loop_index = np.cumsum(keep) - 1
@@ -676,23 +1085,27 @@ def slice_mesh(
     if n_seg == 0:
         raise GeometryError(f"mesh {getattr(mesh, 'name', '')!r}: no layer to slice")
 
-    d = q - p
-    length = np.hypot(d[:, 0], d[:, 1])
-    unit = np.divide(
-        d, length[:, None], out=np.zeros_like(d), where=length[:, None] > 0
-    )
+    dx = q[:, 0] - p[:, 0]
+    dy = q[:, 1] - p[:, 1]
+    length = np.hypot(dx, dy)
+    # unit directions, one coordinate at a time (contiguous columns are
+    # several times faster than (n, 2) arrays)
+    positive = length > 0
+    ux = np.divide(dx, length, out=np.zeros(n_seg), where=positive)
+    uy = np.divide(dy, length, out=np.zeros(n_seg), where=positive)
     # zero-length cuts (a vertex on the plane) take their successor's direction
     has_next = segment_next >= 0
     for _ in range(3):
-        zero = (length <= 0) & has_next
+        zero = ~positive & has_next
         if not zero.any():
             break
-        unit[zero] = unit[segment_next[zero]]
+        ux[zero] = ux[segment_next[zero]]
+        uy[zero] = uy[segment_next[zero]]
     nxt = np.where(has_next, segment_next, np.arange(n_seg))
-    u_next = unit[nxt]
-    junction_g = np.where(has_next, _junction_g(unit, u_next), 2.0)
-    cross = unit[:, 0] * u_next[:, 1] - unit[:, 1] * u_next[:, 0]
-    dot = np.einsum("ij,ij->i", unit, u_next)
+    vx, vy = ux[nxt], uy[nxt]
+    junction_g = np.where(has_next, _junction_g_xy(ux, uy, vx, vy), 2.0)
+    cross = ux * vy - uy * vx
+    dot = np.einsum("ij,ij->i", np.stack([ux, uy], axis=1), np.stack([vx, vy], axis=1))
     turn = np.where(has_next, np.arctan2(cross, dot), 0.0)
     turn_weight = 2.0 * np.tan(0.5 * np.clip(turn, -_MAX_TURN_RAD, _MAX_TURN_RAD))
 
@@ -704,8 +1117,8 @@ def slice_mesh(
     # components across the 45 and 135 degree infill lines (their normals
     # (-1, 1) / sqrt 2 and (1, 1) / sqrt 2)
     across = (
-        (d[:, 1] - d[:, 0]) * math.sqrt(0.5),
-        (d[:, 1] + d[:, 0]) * math.sqrt(0.5),
+        (dy - dx) * math.sqrt(0.5),
+        (dy + dx) * math.sqrt(0.5),
     )
     extent = np.stack(
         [np.bincount(seg_layer, np.abs(c), minlength=n_layers) for c in across],
@@ -717,8 +1130,23 @@ def slice_mesh(
     fill_extent = np.bincount(seg_layer, cross, minlength=n_layers)
     # local extrema of the contour across the infill lines: each pair beyond
     # the first of a region starts another infill piece
-    run = has_next & (np.minimum(length, length[nxt]) >= _EXTREMUM_MIN_RUN_MM)
-    flips = sum((c * c[nxt] < 0) & run for c in across)
+    run = has_next & (
+        np.minimum(last_piece[:, 2], first_piece[nxt, 2]) >= _EXTREMUM_MIN_RUN_MM
+    )
+    # across the infill lines, from each segment's last piece to the next
+    # one's first piece (merged segments keep the pieces' own directions)
+    first_across = [
+        (first_piece[:, 1] - first_piece[:, 0]) * math.sqrt(0.5),
+        (first_piece[:, 1] + first_piece[:, 0]) * math.sqrt(0.5),
+    ]
+    last_across = [
+        (last_piece[:, 1] - last_piece[:, 0]) * math.sqrt(0.5),
+        (last_piece[:, 1] + last_piece[:, 0]) * math.sqrt(0.5),
+    ]
+    flips = sum(
+        (c_last * c_first[nxt] < 0) & run
+        for c_last, c_first in zip(last_across, first_across, strict=True)
+    )
     extrema = np.bincount(seg_layer, flips, minlength=n_layers) / 2.0
     by_layer = np.argsort(seg_layer, kind="stable")
     starts = np.searchsorted(seg_layer[by_layer], np.arange(n_layers))
@@ -755,6 +1183,7 @@ def slice_mesh(
         flat_up_mm2=flat_up,
         flat_down_mm2=flat_down,
         extrema=extrema,
+        layer_source=layer_source,
     )
 
 
@@ -813,8 +1242,95 @@ def _seam_segments(stack: LayerStack) -> np.ndarray:
     return seam
 
 
+def _plan_sweeps(
+    limit_sq: np.ndarray,
+    free_sq: np.ndarray,
+    reach: np.ndarray,
+    reach_next: np.ndarray,
+    prev_src: np.ndarray,
+    next_src: np.ndarray,
+    no_next: np.ndarray,
+) -> np.ndarray:
+    """Squared end speeds after at most ``_PLANNER_SWEEPS`` planner sweeps.
+
+    One sweep takes each end speed down to the previous segment's end speed
+    plus its own ``2 a L`` (forwards), then to the next segment's forward
+    result plus that segment's ``2 a L`` (backwards); chain ends keep their
+    limit. A segment's result depends only on itself and its two neighbours,
+    so after the first full sweep only the neighbourhood of what changed is
+    swept again: the same numbers as sweeping everything, for a fraction of
+    the work.
+    """
+    n = limit_sq.size
+    start_buf = np.empty(2 * n)
+    start_buf[:n] = limit_sq
+    start_buf[n:] = free_sq
+    after_buf = np.zeros(n + 1)
+    v_new = start_buf[prev_src]
+    v_new += reach
+    np.minimum(v_new, limit_sq, out=v_new)
+    after_buf[:n] = v_new
+    after = after_buf[next_src]
+    after += reach_next
+    np.minimum(v_new, after, out=v_new)
+    np.copyto(v_new, limit_sq, where=no_next)
+    changed = np.flatnonzero(v_new != limit_sq)
+    v_sq = v_new
+    prev_idx = np.where(prev_src < n, prev_src, n)
+    prev_idx = np.append(prev_idx, n)
+    next_idx = np.append(next_src, n)
+    mark = np.zeros(n + 1, dtype=bool)
+    # two segments leading into one (a messy mesh): a segment's result then
+    # also depends on the other one
+    targets = next_src[next_src < n]
+    shared = np.bincount(targets, minlength=n).max(initial=0) > 1
+    for _ in range(_PLANNER_SWEEPS - 1):
+        if changed.size == 0:
+            break
+        if shared:
+            # a segment also depends on the other segments leading into its
+            # successor: mark the changed ones and their successors, then
+            # every segment leading into a marked one
+            mark[changed] = True
+            mark[next_idx[changed]] = True
+            mark[n] = False
+            active = np.flatnonzero(mark[:n] | mark[next_src])
+            mark[:] = False
+        else:
+            # segments whose inputs changed: the changed ones and their neighbours
+            mark[changed] = True
+            mark[prev_idx[changed]] = True
+            mark[next_idx[changed]] = True
+            mark[n] = False
+            active = np.flatnonzero(mark)
+            mark[active] = False
+        # forward part for the active segments and for their successors
+        start_buf[:n] = v_sq
+        v_act = start_buf[prev_src[active]]
+        v_act += reach[active]
+        np.minimum(v_act, v_sq[active], out=v_act)
+        succ = next_src[active]
+        has_succ = succ < n
+        succ_c = np.where(has_succ, succ, 0)
+        v_succ = start_buf[prev_src[succ_c]]
+        v_succ += reach[succ_c]
+        np.minimum(v_succ, v_sq[succ_c], out=v_succ)
+        # the successor's forward value uses this sweep's own forward value
+        # when the active segment is its predecessor, as the full sweep does
+        after = np.where(has_succ, v_succ + reach_next[active], np.inf)
+        np.minimum(v_act, after, out=v_act)
+        v_act = np.where(no_next[active], limit_sq[active], v_act)
+        diff = v_act != v_sq[active]
+        changed = active[diff]
+        v_sq = v_sq.copy()
+        v_sq[changed] = v_act[diff]
+    return v_sq
+
+
 def _contour_time_s(
-    stack: LayerStack,
+    segment_next: np.ndarray,
+    length_mm: np.ndarray,
+    junction_g: np.ndarray,
     speeds_mm_s: Sequence[np.ndarray],
     *,
     acceleration_mm_s2: float | np.ndarray,
@@ -823,6 +1339,8 @@ def _contour_time_s(
 ) -> np.ndarray:
     """Time to print each contour segment at per-segment cruise speeds [s].
 
+    The contour is given per segment: successor (-1 at a chain end), length
+    [mm] and junction measure (:attr:`LayerStack.segment_junction_g`).
     Junction speeds come from the jerk limit; a few vectorised Jacobi sweeps of
     ``v_k <= sqrt(v_{k-1}^2 + 2 a L)`` forwards and backwards stand in for the
     firmware planner's passes (until nothing changes). Chain ends start and
@@ -837,10 +1355,10 @@ def _contour_time_s(
         Shape ``(2 k, n_segments)`` for ``k`` speed arrays: rows ``2 i`` (cut
         at the seam) and ``2 i + 1`` (uncut) for speed array ``i``. [s]
     """
-    base = stack.segment_next
+    base = segment_next
     n = base.size
     index = np.arange(n)
-    length = stack.segment_length_mm
+    length = length_mm
     a = np.broadcast_to(acceleration_mm_s2, (n,))
     reach = 2.0 * a * length
     rows = []
@@ -855,7 +1373,7 @@ def _contour_time_s(
         next_src = np.where(has_next, nxt, n)
         no_next = ~has_next
         with np.errstate(divide="ignore"):
-            jerk_limit = jerk_mm_s / stack.segment_junction_g
+            jerk_limit = jerk_mm_s / junction_g
         for speed in speeds_mm_s:
             free = np.minimum(jerk_mm_s, speed)
             limit = np.minimum(np.minimum(speed, speed[nxt_i]), jerk_limit)
@@ -864,24 +1382,11 @@ def _contour_time_s(
             # prev[i] (the free start speed after a chain start), gathered
             # from one buffer
             limit_sq = limit * limit
-            start_buf = np.empty(2 * n)
-            start_buf[n:] = free * free
-            after_buf = np.zeros(n + 1)
-            v_sq = limit_sq
-            for _ in range(_PLANNER_SWEEPS):
-                start_buf[:n] = v_sq
-                v_new = start_buf[prev_src]
-                v_new += reach
-                np.minimum(v_new, v_sq, out=v_new)
-                after_buf[:n] = v_new
-                after = after_buf[next_src]
-                after += reach_next
-                np.minimum(v_new, after, out=v_new)
-                np.copyto(v_new, limit_sq, where=no_next)
-                if np.array_equal(v_new, v_sq):
-                    break
-                v_sq = v_new
+            v_sq = _plan_sweeps(
+                limit_sq, free * free, reach, reach_next, prev_src, next_src, no_next
+            )
             v = np.sqrt(v_sq)
+            start_buf = np.empty(2 * n)
             start_buf[:n] = v
             start_buf[n:] = free
             rows.append(trapezoid_time_s(length, start_buf[prev_src], v, speed, a))
@@ -976,10 +1481,13 @@ def _shell_growth(stack: LayerStack, n_shell: int, *, above: bool) -> np.ndarray
     n = stack.n_layers
     if n_shell <= 0:
         return np.ones(n)
-    step = stack.segment_slope_cot * stack.height_mm[stack.segment_layer]
-    step = np.clip(step, -1e3, 1e3) * stack.segment_length_mm
-    d_up = np.bincount(stack.segment_layer, np.maximum(step, 0.0), minlength=n)
-    d_down = np.bincount(stack.segment_layer, np.maximum(-step, 0.0), minlength=n)
+    # vertical segments (most of a prism's) add nothing: leave them out
+    sloped = np.flatnonzero(stack.segment_slope_cot != 0.0)
+    layer = stack.segment_layer[sloped]
+    step = stack.segment_slope_cot[sloped] * stack.height_mm[layer]
+    step = np.clip(step, -1e3, 1e3) * stack.segment_length_mm[sloped]
+    d_up = np.bincount(layer, np.maximum(step, 0.0), minlength=n)
+    d_down = np.bincount(layer, np.maximum(-step, 0.0), minlength=n)
     if not above:
         d_up, d_down = d_down, d_up
     area = np.concatenate([stack.area_mm2, np.zeros(n_shell)])
@@ -1140,7 +1648,13 @@ def plan_extrusion(
     step = stack.segment_slope_cot * h[seg_layer]
     step = np.clip(step, -1e3, 1e3)
     sliver = _SLIVER_FRAC * w
-    d_fill = (d_infill - profile.infill_overlap_frac * spacing)[seg_layer]
+    # only sloped segments expose a strip (s > sliver > 0): the strips below
+    # leave out the vertical ones, which add nothing
+    sloped = np.flatnonzero(step != 0.0)
+    slope_layer = seg_layer[sloped]
+    slope_len, slope_cross = seg_len[sloped], seg_cross[sloped]
+    step = step[sloped]
+    d_fill = (d_infill - profile.infill_overlap_frac * spacing)[slope_layer]
     n_top, n_bottom = profile.top_solid_layers, profile.bottom_solid_layers
     growth_top = _shell_growth(stack, n_top, above=True)
     growth_bottom = _shell_growth(stack, n_bottom, above=False)
@@ -1150,9 +1664,13 @@ def plan_extrusion(
         own = exposed & (reach > 0)
         band = np.where(own, reach, 0.0)
         return Region(
-            area=np.bincount(seg_layer, seg_len * band, minlength=n),
-            extent=np.bincount(seg_layer, 2.0 * seg_cross * (band > 0), minlength=n),
-            boundary=np.bincount(seg_layer, 2.0 * seg_len * (band > 0), minlength=n),
+            area=np.bincount(slope_layer, slope_len * band, minlength=n),
+            extent=np.bincount(
+                slope_layer, 2.0 * slope_cross * (band > 0), minlength=n
+            ),
+            boundary=np.bincount(
+                slope_layer, 2.0 * slope_len * (band > 0), minlength=n
+            ),
         )
 
     def compact(area: np.ndarray) -> Region:
@@ -1178,7 +1696,7 @@ def plan_extrusion(
 
     narrow = _SHELL_MARGIN_WIDTHS * w
 
-    run_layers = stack.segment_slope_run_mm / h[seg_layer] + 1.0
+    run_layers = stack.segment_slope_run_mm[sloped] / h[slope_layer] + 1.0
 
     def shell(n_layers: int, s: np.ndarray, growth: np.ndarray) -> Region:
         exposed = s > sliver
@@ -1186,7 +1704,7 @@ def plan_extrusion(
         # the surface recedes over the shell's layers only as far as its
         # slope goes on (not past a thread's crest)
         layers = np.minimum(n_layers, run_layers)
-        reach = layers * s * growth[seg_layer] - d_fill + margin * grown
+        reach = layers * s * growth[slope_layer] - d_fill + margin * grown
         # discover_horizontal_shells widens shells narrower than 2 x 3 solid
         # infill widths by 3 widths
         reach = np.where((reach > 0) & (reach < 2.0 * narrow), reach + narrow, reach)
@@ -1412,6 +1930,36 @@ def _role_acceleration(profile: PrintProfile, role_value: float) -> float:
     return min(role_value, machine) if role_value > 0 else machine
 
 
+def _contour_kinds(source: np.ndarray | None, key: np.ndarray) -> np.ndarray:
+    """Per layer, the first layer printing the same contours the same way.
+
+    ``source`` is :attr:`LayerStack.layer_source` (None: no repeats); ``key``
+    has one row per per-layer setting that shapes the contour time (speeds,
+    acceleration). A repeat takes its source when their settings match, else
+    the first repeat of that source with the same settings (the first layer's
+    own speeds set it apart from the layers that repeat it).
+
+    Examples
+    --------
+    >>> _contour_kinds(np.array([0, 0, 0, 3]), np.array([[1.0, 2.0, 2.0, 2.0]]))
+    array([0, 1, 1, 3])
+    """
+    n = key.shape[1]
+    index = np.arange(n)
+    if source is None:
+        return index
+    same = (key == key[:, source]).all(axis=0)
+    kind = np.where(same, source, index)
+    odd = np.flatnonzero(~same)
+    if odd.size:
+        first = np.full(n, n)
+        np.minimum.at(first, source[odd], odd)
+        alt = first[source[odd]]
+        match = (key[:, odd] == key[:, alt]).all(axis=0)
+        kind[odd] = np.where(match, alt, odd)
+    return kind
+
+
 def estimate_layers(
     stack: LayerStack,
     profile: PrintProfile,
@@ -1473,17 +2021,40 @@ def estimate_layers(
             plan.printed, np.sum(alive[1 : profile.perimeters], axis=0), 0.0
         ),
     }
-    layer_acc = np.where(seg_layer == 0, acc_first, acc_perimeter)
-    seg_times = _contour_time_s(
-        stack, (v_ext, v_inner), acceleration_mm_s2=layer_acc, jerk_mm_s=jerk,
-        seam=seam,
+    layer_acc = np.where(np.arange(n) == 0, acc_first, acc_perimeter)
+    # a layer that repeats another's contours at the same speeds takes the
+    # same time: plan only one layer of each kind
+    kind = _contour_kinds(
+        stack.layer_source,
+        np.stack([
+            speed(profile.small_perimeter_speed_mm_s),
+            speed(profile.external_perimeter_speed_mm_s),
+            speed(profile.perimeter_speed_mm_s),
+            layer_acc,
+        ]),
     )  # fmt: skip
-    row_layer = seg_layer[None, :] + n * np.arange(seg_times.shape[0])[:, None]
+    own = kind == np.arange(n)
+    plan_seg = np.flatnonzero(own[seg_layer])
+    if plan_seg.size == seg_layer.size:
+        plan_seg = slice(None)
+        sub_next = stack.segment_next
+    else:
+        compact = np.cumsum(own[seg_layer]) - 1
+        sub_next = stack.segment_next[plan_seg]
+        sub_next = np.where(sub_next >= 0, compact[np.maximum(sub_next, 0)], -1)
+    sub_layer = seg_layer[plan_seg]
+    seg_times = _contour_time_s(
+        sub_next, stack.segment_length_mm[plan_seg],
+        stack.segment_junction_g[plan_seg],
+        (v_ext[plan_seg], v_inner[plan_seg]),
+        acceleration_mm_s2=layer_acc[sub_layer], jerk_mm_s=jerk, seam=seam[plan_seg],
+    )  # fmt: skip
+    row_layer = sub_layer[None, :] + n * np.arange(seg_times.shape[0])[:, None]
     layer_times = np.bincount(
         row_layer.ravel(),
         seg_times.ravel(),
-        minlength=seg_times.size // seg_layer.size * n,
-    ).reshape(-1, n)
+        minlength=seg_times.shape[0] * n,
+    ).reshape(-1, n)[:, kind]
     for k, (role, v_seg, path) in enumerate((
         ("ext_perimeter", v_ext, plan.ext_perimeter_mm),
         ("perimeter", v_inner, plan.perimeter_mm),

@@ -198,6 +198,25 @@ def test_queue_page_plans_on_request() -> None:
     assert len(at.get("download_button")) == 4
 
 
+def test_queue_page_offers_each_package_file() -> None:
+    """The package's single files are listed, and a chosen 3MF plate gets its button."""
+    at = _page("planner/ui/pages/queue_page.py")
+    at.button(key="queue_run").click().run()
+    at.toggle(key="queue_package_files").set_value(True).run()
+    assert not at.exception
+    names = at.selectbox(key="queue_package_file").options
+    assert "queue.json" in names
+    assert "queue.csv" in names
+    plates = [n for n in names if n.endswith(".3mf")]
+    assert plates
+    assert any(n.endswith(".stl") for n in names)
+    at.selectbox(key="queue_package_file").set_value(plates[0]).run()
+    assert not at.exception
+    buttons = at.get("download_button")
+    assert len(buttons) == 5
+    assert any(plates[0].rsplit("/", 1)[-1] in str(b.proto) for b in buttons)
+
+
 def test_upload_source_rejects_ambiguous_uploads(tmp_path: Path) -> None:
     """Two catalog tables, or a file of another type, raise CatalogError."""
     with pytest.raises(CatalogError, match="exactly one catalog table"):

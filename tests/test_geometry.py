@@ -19,6 +19,7 @@ from planner.geometry import (
     load_stl,
     mesh_properties,
     weld_vertices,
+    winding_numbers,
 )
 
 DATA = Path(__file__).parent / "data" / "calibration"
@@ -265,3 +266,62 @@ def test_side_partner_of_cube_and_open_box() -> None:
     np.testing.assert_array_equal(edge[partner], edge)
     open_box = analyse_mesh(Mesh(vectors=box_mesh().vectors[1:]))
     assert (open_box.side_partner == -1).sum() == 3
+
+
+def _shifted_box(
+    size: tuple[float, float, float], offset: tuple[float, ...]
+) -> np.ndarray:
+    """Triangles of an outward-facing box of ``size`` moved by ``offset``."""
+    return box_mesh(size).vectors + np.asarray(offset, dtype=float)
+
+
+def _overlap_warnings(vectors: np.ndarray) -> list[str]:
+    """The 'shells overlap' warnings analyse_mesh gives for the triangles."""
+    props = analyse_mesh(Mesh(vectors=vectors, name="shells")).properties
+    return [w for w in props.warnings if "overlap" in w]
+
+
+def test_interpenetrating_shells_are_flagged() -> None:
+    """Two cubes sharing a 5 mm corner block: volume counted twice, so a warning."""
+    tris = np.concatenate(
+        [_shifted_box((10, 10, 10), (0, 0, 0)), _shifted_box((10, 10, 10), (5, 5, 5))]
+    )
+    assert _overlap_warnings(tris) == [
+        "shells overlap: 2 of 2 shells have material inside another shell, so their "
+        "shared volume is counted twice (merge them in CAD)"
+    ]
+
+
+def test_touching_and_nested_shells_are_not_flagged() -> None:
+    """Stacked cubes that only touch, and a cube in a hollow box's cavity, are fine."""
+    stacked = np.concatenate(
+        [_shifted_box((10, 10, 10), (0, 0, 0)), _shifted_box((10, 10, 10), (0, 0, 10))]
+    )
+    assert _overlap_warnings(stacked) == []
+    cavity = _shifted_box((20, 20, 20), (2, 2, 2))[:, ::-1]  # inward-facing
+    hollow = np.concatenate(
+        [_shifted_box((24, 24, 24), (0, 0, 0)), cavity,
+         _shifted_box((4, 4, 4), (10, 10, 10))]
+    )  # fmt: skip
+    assert _overlap_warnings(hollow) == []
+    apart = np.concatenate(
+        [_shifted_box((10, 10, 10), (0, 0, 0)), _shifted_box((10, 10, 10), (30, 0, 0))]
+    )
+    assert _overlap_warnings(apart) == []
+
+
+def test_winding_numbers_of_a_box_and_a_cavity() -> None:
+    """Winding number 1 in the material, 0 in the cavity and outside, 1/2 on a face."""
+    cavity = _shifted_box((20, 20, 20), (2, 2, 2))[:, ::-1]
+    hollow = np.concatenate([_shifted_box((24, 24, 24), (0, 0, 0)), cavity])
+    points = np.array([[1.0, 1, 1], [12.0, 12, 12], [30.0, 5, 5], [5.0, 13, 24]])
+    np.testing.assert_allclose(winding_numbers(points, hollow), [1.0, 0.0, 0.0, 0.5])
+
+
+def test_model_wider_than_a_kilometre_is_refused() -> None:
+    """Coordinates 3e38 mm apart give GeometryError naming the span, not a crash later."""
+    tri = np.zeros(1, dtype=[("n", "<f4", 3), ("v", "<f4", (3, 3)), ("a", "<u2")])
+    tri["v"][0] = [[0, 0, 0], [3e38, 0, 0], [0, 3e38, 0]]
+    data = bytes(80) + np.uint32(1).tobytes() + tri.tobytes()
+    with pytest.raises(GeometryError, match=r"coordinates span 3e\+38 mm"):
+        load_stl(data, name="far.stl")

@@ -458,3 +458,100 @@ def test_other_fill_pattern_warned() -> None:
     profile = dataclasses.replace(PrintProfile(), fill_pattern="gyroid")
     est = estimate_print(box_mesh((10.0, 10.0, 5.0)), profile=profile, material=PLA)
     assert any("gyroid" in w for w in est.warnings)
+
+
+def gear_star(teeth: int, outer: float, inner: float, height: float) -> Mesh:
+    """Star-shaped prism (a crude gear) with walls at 45 degree multiples, plus
+    a chamfered top ring so that the layers fall into several bands."""
+    angle = np.pi * np.arange(2 * teeth) / teeth
+    radius = np.where(np.arange(2 * teeth) % 2 == 0, outer, inner)
+    outline = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
+    body = prism(outline, height).vectors
+    cap = prism(0.5 * outline, 2.0).vectors + np.array([0.0, 0.0, height])
+    return Mesh(vectors=np.concatenate([body, cap]), name="gear_star")
+
+
+@pytest.mark.parametrize(
+    "mesh",
+    [
+        prism(circle(4.0, 48), 30.0),
+        prism(circle(11.0, 96), 6.0, hole=circle(6.0, 96)),
+        gear_star(8, 20.0, 14.0, 5.0),
+    ],
+    ids=["rod", "tube", "gear"],
+)
+def test_copied_layers_equal_cut_layers(mesh: Mesh, monkeypatch) -> None:
+    """Layers that repeat the layer below are copied, not cut: every per-layer
+    figure and the whole estimate equal those of cutting each layer (to
+    rounding), and the segments are the same."""
+    import planner.slicing as slicing
+
+    copied = slice_mesh(mesh, layer_height_mm=0.2, first_layer_height_mm=0.3)
+    est = estimate_print(mesh, profile=PrintProfile(), material=PLA)
+    assert copied.layer_source is not None
+    assert (copied.layer_source != np.arange(copied.n_layers)).sum() > 10
+    monkeypatch.setattr(slicing, "_COPY_BANDS", False)
+    cut = slice_mesh(mesh, layer_height_mm=0.2, first_layer_height_mm=0.3)
+    ref = estimate_print(mesh, profile=PrintProfile(), material=PLA)
+    assert cut.layer_source is None
+    for name in ("area_mm2", "contour_length_mm", "extent_mm", "fill_extent_mm",
+                 "bbox_size_mm", "extrema", "flat_up_mm2", "flat_down_mm2",
+                 "segment_layer", "segment_next", "segment_length_mm",
+                 "segment_junction_g", "segment_slope_cot", "loop_area_mm2",
+                 "loop_turning", "loop_group"):  # fmt: skip
+        np.testing.assert_allclose(
+            getattr(copied, name), getattr(cut, name), rtol=1e-12, atol=1e-12,
+            err_msg=name,
+        )  # fmt: skip
+    assert est.print_time_s == pytest.approx(ref.print_time_s, rel=1e-12)
+    assert est.filament_mm == pytest.approx(ref.filament_mm, rel=1e-12)
+    assert dict(est.role_time_s) == pytest.approx(dict(ref.role_time_s), rel=1e-12)
+
+
+def test_collinear_pieces_merge() -> None:
+    """Each side of a prism is two triangles, cut into two collinear pieces per
+    layer; they join into one segment, and the contour stays exact."""
+    n = 24
+    stack = slice_mesh(prism(circle(10.0, n), 2.0), layer_height_mm=0.2,
+                       first_layer_height_mm=0.2)  # fmt: skip
+    assert (np.bincount(stack.segment_layer) == n).all()
+    side = 2 * 10.0 * math.sin(math.pi / n)
+    np.testing.assert_allclose(stack.segment_length_mm, side, rtol=1e-12)
+    np.testing.assert_allclose(stack.contour_length_mm, n * side, rtol=1e-12)
+    np.testing.assert_allclose(stack.loop_turning, n * 2 * math.tan(math.pi / n))
+
+
+def test_planner_sweeps_with_shared_successor_match_full_sweeps() -> None:
+    """Where two segments lead into one (a messy mesh), sweeping only the
+    segments whose inputs changed gives the numbers of sweeping everything
+    (checked against a plain full-sweep implementation on random chains)."""
+    from planner.slicing import _PLANNER_SWEEPS, _plan_sweeps
+
+    rng = np.random.default_rng(7)
+    n = 400
+    nxt = np.arange(1, n + 1)
+    nxt[rng.choice(n, 40, replace=False)] = -1
+    nxt[nxt >= n] = -1
+    merge_into = rng.choice(n, 30, replace=False)
+    nxt[rng.choice(n, 30, replace=False)] = merge_into
+    index = np.arange(n)
+    has_next = nxt >= 0
+    prev = np.full(n, -1)
+    prev[nxt[has_next]] = index[has_next]
+    reach = rng.uniform(0.0, 300.0, n)
+    limit = rng.uniform(10.0, 3000.0, n)
+    free = rng.uniform(10.0, 200.0, n)
+    limit = np.where(has_next, limit, free)
+    prev_src = np.where(prev >= 0, prev, n + index)
+    next_src = np.where(has_next, nxt, n)
+    reach_next = reach[np.where(has_next, nxt, index)]
+    got = _plan_sweeps(limit, free, reach, reach_next, prev_src, next_src, ~has_next)
+    v = limit.copy()
+    for _ in range(_PLANNER_SWEEPS):
+        start = np.concatenate([v, free])
+        forward = np.minimum(start[prev_src] + reach, v)
+        after = np.where(
+            has_next, forward[np.where(has_next, nxt, 0)] + reach_next, np.inf
+        )
+        v = np.where(has_next, np.minimum(forward, after), limit)
+    np.testing.assert_array_equal(got, v)
