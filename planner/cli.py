@@ -15,18 +15,20 @@ import argparse
 import atexit
 import contextlib
 import json
+import math
 import os
 import shutil
 import sys
 import tempfile
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from planner.catalog import DEMO_DIR, Catalog, load_catalog, load_demo_catalog
-from planner.errors import PlannerError, PlannerWarning
+from planner.errors import PlannerError, PlannerWarning, ScenarioError
 from planner.printers import (
     Material,
     Printer,
@@ -36,6 +38,11 @@ from planner.printers import (
     load_printers,
     load_prusa_ini,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from planner.scenarios import Scenario, SimulationPlan, SimulationResult
 
 EXIT_OK = 0
 EXIT_INVALID = 2
@@ -395,14 +402,101 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    """Monte Carlo of the plan under a scenario, as JSON on stdout."""
+    """Monte Carlo of the plan under one or more scenarios, JSON (or CSV) on stdout.
+
+    Exactly one scenario and no ``--load`` prints DESIGN's ``simulate`` record
+    (with ``baseline`` and ``comparison`` under ``--baseline``); more runs print
+    ``{reference, runs, comparison}``, the comparison being
+    :func:`planner.whatif.comparison_table`'s records. ``--track`` adds
+    ``on_hand_quantiles`` and ``on_hand_bands``, ``--replan`` adds ``replan``.
+    """
+    from planner.whatif import comparison_table, results_to_json
+
+    scenarios = _scenarios_from_specs(args.scenario_specs or ())
+    loaded = _load_results(args.load or ())
+    if not scenarios and not loaded:
+        raise PlannerError(
+            "simulate: give at least one --scenario FILE or --preset NAME "
+            "(or --load FILE to compare saved runs)"
+        )
+    if not scenarios and (args.replan or args.save):
+        raise PlannerError(
+            f"{'--replan' if args.replan else '--save'} needs a scenario to "
+            "simulate: give --scenario FILE or --preset NAME"
+        )
+    runs: dict[str, SimulationResult] = {}
+    single: dict[str, Any] = {}
+    replan: dict[str, Any] | None = None
+    if scenarios:
+        runs, single, replan = _simulate_scenarios(args, scenarios)
+    simulated = dict(runs)
+    for label, file_name, result in loaded:
+        # as the Scenarios page labels uploads: the file name only on a clash
+        key = f"saved: {label}"
+        if key in runs:
+            key = _unique_label(runs, f"saved ({file_name}): {label}")
+        runs[key] = result
+
+    is_single = len(scenarios) == 1 and not loaded
+    table = None
+    if not is_single or args.reference is not None or args.format == "csv":
+        table = comparison_table(runs, reference=args.reference)
+    bands = _on_hand_bands(runs, args.track) if args.track else {}
+    if args.save:
+        from planner.export import atomic_write_text
+
+        text = results_to_json(simulated, scenarios=scenarios)
+        atomic_write_text(Path(args.save), text)
+        print(f"saved {len(simulated)} runs to {args.save}", file=sys.stderr)
+    if args.format == "csv":
+        sys.stdout.write(table.to_csv(index=False, lineterminator="\n"))
+        return EXIT_OK
+    if is_single:
+        payload = single
+    else:
+        payload = {
+            "reference": args.reference
+            if args.reference is not None
+            else next(iter(runs)),
+            "runs": [{"label": label, **r.to_dict()} for label, r in runs.items()],
+            "comparison": _records(table),
+        }
+    payload.update(bands)
+    if replan is not None:
+        payload["replan"] = replan
+    sys.stdout.write(json.dumps(payload, indent=2, default=_json_default) + "\n")
+    return EXIT_OK
+
+
+def _simulate_scenarios(
+    args: argparse.Namespace, scenarios: Sequence[Scenario]
+) -> tuple[dict[str, SimulationResult], dict[str, Any], dict[str, Any] | None]:
+    """Plan once, then simulate every scenario on one seed (common random numbers).
+
+    Returns the labelled runs (per scenario: the plan, then the all-buy baseline
+    with ``--baseline``; the re-plan last with ``--replan``), the one-scenario
+    ``simulate`` record of the first scenario, and the ``replan`` block.
+    """
     from planner.plan import run_plan, simulation_plan
     from planner.scenarios import compare, simulate
     from planner.sourcing import SourcingParams
+    from planner.whatif import (
+        BASELINE_LABEL,
+        PLAN_LABEL,
+        REPLAN_LABEL,
+        plan_delta,
+        plan_diff,
+        run_label,
+    )
 
     catalog = _load_catalog(args)
     _report_bad_rows(catalog)
-    scenarios = _load_scenarios([args.scenario])
+    known = {p.part_id for p in catalog.parts}
+    for part_id in args.track or ():
+        if part_id not in known:
+            raise PlannerError(
+                f"--track {part_id}: no part with that id in the catalog"
+            )
     printers, materials = _load_printers(args.printers)
     with stdout_to_stderr():
         result = run_plan(
@@ -411,31 +505,173 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     assignment = _read_saved_sourcing(Path(args.plan)) if args.plan else None
     sim_plan = simulation_plan(result, assignment=assignment)
     base_plan = simulation_plan(result, baseline=True) if args.baseline else None
-    outputs = []
-    for scenario in scenarios:
-        plan_sim = simulate(
-            sim_plan,
+    track = list(dict.fromkeys(args.track)) if args.track else None
+
+    def run(plan: SimulationPlan, scenario: Scenario) -> SimulationResult:
+        return simulate(
+            plan,
             scenario,
             n_paths=args.paths,
             seed=args.seed,
             printers=printers,
+            track_parts=track,
         )
+
+    runs: dict[str, SimulationResult] = {}
+    single: dict[str, Any] = {}
+    for i, scenario in enumerate(scenarios):
+        plan_sim = run(sim_plan, scenario)
+        runs[_unique_label(runs, run_label(scenario.name, PLAN_LABEL))] = plan_sim
         record = plan_sim.to_dict()
         if base_plan is not None:
-            # same seed and paths: common random numbers, paired differences
-            base_sim = simulate(
-                base_plan,
-                scenario,
-                n_paths=args.paths,
-                seed=args.seed,
-                printers=printers,
+            base_sim = run(base_plan, scenario)
+            runs[_unique_label(runs, run_label(scenario.name, BASELINE_LABEL))] = (
+                base_sim
             )
             record["baseline"] = base_sim.to_dict()
             record["comparison"] = compare({"baseline": base_sim, "plan": plan_sim})
-        outputs.append(record)
-    payload = outputs[0] if len(outputs) == 1 else outputs
-    sys.stdout.write(json.dumps(payload, indent=2, default=_json_default) + "\n")
-    return EXIT_OK
+        if i == 0:
+            single = record
+    if not args.replan:
+        return runs, single, None
+    first = scenarios[0]
+    if args.plan:
+        print(
+            "warning: --replan compares with the plan optimised from the catalog, "
+            "not with the choices saved in --plan",
+            file=sys.stderr,
+        )
+    with stdout_to_stderr(), _planner_warnings_as_lines():
+        after = run_plan(
+            catalog,
+            printers,
+            materials,
+            scenarios=(first,),
+            params=result.params,
+            estimates=result.estimates,
+        )
+    label = _unique_label(runs, run_label(first.name, REPLAN_LABEL))
+    runs[label] = run(simulation_plan(after), first)
+    replan = {
+        "scenario": first.name,
+        "run": label,
+        "delta": _records(plan_delta(result, after)),
+        "changed_parts": _records(plan_diff(result, after)),
+        "simulation": runs[label].to_dict(),
+    }
+    return runs, single, replan
+
+
+def _preset(name: str) -> Scenario:
+    """The preset scenario called ``name`` (letter case and spacing aside).
+
+    Raises
+    ------
+    PlannerError
+        If no preset has that name (the message lists them all).
+    """
+    from planner.scenarios import PRESETS
+
+    if name in PRESETS:
+        return PRESETS[name]
+    folded = {" ".join(key.split()).casefold(): key for key in PRESETS}
+    key = folded.get(" ".join(name.split()).casefold())
+    if key is None:
+        raise PlannerError(
+            f"--preset must be one of {', '.join(map(repr, PRESETS))}; got {name!r}"
+        )
+    return PRESETS[key]
+
+
+def _scenarios_from_specs(specs: Sequence[tuple[str, str]]) -> list[Scenario]:
+    """The scenarios of ``--scenario FILE`` and ``--preset NAME``, in command order."""
+    scenarios: list[Scenario] = []
+    for kind, value in specs:
+        if kind == "preset":
+            scenarios.append(_preset(value))
+        else:
+            scenarios.extend(_load_scenarios([value]))
+    return scenarios
+
+
+def _load_results(paths: Sequence[str]) -> list[tuple[str, str, SimulationResult]]:
+    """Runs saved by ``--save`` (or the app) as (label, file name, result).
+
+    Raises
+    ------
+    ScenarioError
+        If a file is larger than the core reads or is not a results file.
+    """
+    from planner.scenarios import MAX_RESULT_FILE_BYTES
+    from planner.whatif import results_from_json
+
+    out: list[tuple[str, str, SimulationResult]] = []
+    for path in paths:
+        file = Path(path)
+        size_bytes = file.stat().st_size
+        if size_bytes > MAX_RESULT_FILE_BYTES:
+            raise ScenarioError(
+                f"results file {file.name}: at most {MAX_RESULT_FILE_BYTES} bytes, "
+                f"got {size_bytes}"
+            )
+        for label, result in results_from_json(
+            file.read_bytes(), name=file.name
+        ).items():
+            out.append((label, file.name, result))
+    return out
+
+
+def _unique_label(runs: Mapping[str, object], label: str) -> str:
+    """``label``, or ``label (2)``, ``label (3)``, ... if ``runs`` has it already."""
+    candidate, n = label, 2
+    while candidate in runs:
+        candidate, n = f"{label} ({n})", n + 1
+    return candidate
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A table as JSON records: plain Python values, NaN as null."""
+    rows = []
+    for row in frame.to_dict(orient="records"):
+        plain = {}
+        for key, value in row.items():
+            if isinstance(value, np.generic):
+                value = value.item()
+            if isinstance(value, float) and not math.isfinite(value):
+                value = None
+            plain[str(key)] = value
+        rows.append(plain)
+    return rows
+
+
+def _on_hand_bands(
+    runs: Mapping[str, SimulationResult], part_ids: Sequence[str]
+) -> dict[str, Any]:
+    """``on_hand_quantiles`` and ``on_hand_bands`` {part: {run: (days, 5) rows}}.
+
+    Each row holds the 5/25/50/75/95 % quantiles across paths of the part's
+    end-of-day stock [units] (:func:`planner.whatif.fan_frame`).
+
+    Raises
+    ------
+    PlannerError
+        If no run kept the daily stock of a part.
+    """
+    from planner.scenarios import ON_HAND_QUANTILES
+    from planner.whatif import FAN_COLUMNS, fan_frame
+
+    bands: dict[str, dict[str, list[list[float]]]] = {}
+    for part_id in dict.fromkeys(part_ids):
+        frame = fan_frame(runs, part_id)
+        if frame.empty:
+            raise PlannerError(
+                f"--track {part_id}: no run kept the daily stock of that part"
+            )
+        bands[part_id] = {
+            str(label): group[list(FAN_COLUMNS)].to_numpy(dtype=float).tolist()
+            for label, group in frame.groupby("run", sort=False)
+        }
+    return {"on_hand_quantiles": list(ON_HAND_QUANTILES), "on_hand_bands": bands}
 
 
 def _min_fill_rates(items: Sequence[str] | None) -> dict[str, float] | None:
@@ -593,19 +829,90 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_plan)
 
-    p = sub.add_parser("simulate", help="Monte Carlo what-if of the plan")
+    p = sub.add_parser(
+        "simulate",
+        help="Monte Carlo what-if of the plan",
+        description="Simulate the plan under each scenario on one seed (common "
+        "random numbers). One scenario prints DESIGN's simulate record; more runs "
+        "(several scenarios, --load) print {reference, runs, comparison}.",
+    )
     catalog_arg(p)
     p.add_argument("--stl-dir", default=None)
     p.add_argument("--printers", default=None, help="printers.csv")
     p.add_argument("--plan", default=None, help="a folder written by `plan`")
-    p.add_argument("--scenario", required=True, help="scenario file")
-    p.add_argument("--paths", type=int, default=500)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--scenario",
+        dest="scenario_specs",
+        action="append",
+        type=lambda value: ("file", value),
+        metavar="FILE",
+        help="scenario file (JSON/YAML); repeatable, runs in the order given",
+    )
+    p.add_argument(
+        "--preset",
+        dest="scenario_specs",
+        action="append",
+        type=lambda value: ("preset", value),
+        metavar="NAME",
+        help="a named preset scenario, e.g. 'Lead times double' (repeatable; an "
+        "unknown NAME exits 2 listing them all)",
+    )
+    p.add_argument(
+        "--paths", type=int, default=500, metavar="N", help="Monte Carlo paths [500]"
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="N",
+        help="random seed; every run uses it, so runs are paired [0]",
+    )
     p.add_argument(
         "--baseline",
         action="store_true",
         help="also simulate the all-buy baseline with the same random numbers "
         "and add it (key 'baseline') and the paired differences ('comparison')",
+    )
+    p.add_argument(
+        "--reference",
+        default=None,
+        metavar="LABEL",
+        help="run the comparison's differences are taken against, e.g. "
+        "'Lead times double · plan' [the first run]",
+    )
+    p.add_argument(
+        "--save",
+        default=None,
+        metavar="FILE",
+        help="write the runs simulated here to FILE (results JSON, atomically)",
+    )
+    p.add_argument(
+        "--load",
+        action="append",
+        default=None,
+        metavar="FILE",
+        help="add the runs saved in FILE to the comparison as 'saved: LABEL' "
+        "(repeatable)",
+    )
+    p.add_argument(
+        "--track",
+        action="append",
+        default=None,
+        metavar="PART_ID",
+        help="add the part's daily on-hand 5/25/50/75/95%% quantiles per run "
+        "('on_hand_bands'); repeatable",
+    )
+    p.add_argument(
+        "--replan",
+        action="store_true",
+        help="re-optimise the plan under the first scenario, simulate it too and "
+        "add the headline deltas and changed parts ('replan')",
+    )
+    p.add_argument(
+        "--format",
+        choices=("json", "csv"),
+        default="json",
+        help="csv prints only the comparison table [json]",
     )
     p.set_defaults(func=cmd_simulate)
     return parser

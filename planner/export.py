@@ -33,30 +33,47 @@ The print package (``print_package.zip``) is what the print lab imports:
 
 File names are the ids with every character outside ``A-Z a-z 0-9 . _ -``
 replaced by ``_`` (and a ``_2``, ``_3``… suffix should two ids collide).
+
+Readers take the files back: :func:`read_policy_table` and
+:func:`read_sourcing_table` (CSV, JSON records or XLSX, with the dtypes
+written), :func:`queue_from_csv` (typed job records; queue.json is the lossless
+form of a queue) and :func:`read_print_package` (the whole ZIP, checked and
+read in memory, into a :class:`PrintPackage`). Malformed input raises
+:class:`~planner.errors.PlannerError` naming the file or ZIP entry, the row and
+the column.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import json
 import math
 import os
 import re
 import signal
+import stat
 import tempfile
 import threading
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+from enum import StrEnum
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import lib3mf
 import numpy as np
 import pandas as pd
 
-from planner.catalog import Part
+from planner.catalog import (
+    MAX_SOURCE_BYTES,
+    MAX_UNCOMPRESSED_BYTES,
+    MAX_ZIP_ENTRIES,
+    Part,
+)
 from planner.errors import GeometryError, PlannerError
 from planner.orientation import rest_on_bed
 from planner.print_queue import JobKind, PrintJob, PrintQueue, pack_plate
@@ -1086,3 +1103,1036 @@ def write_plan_outputs(out_dir: str | Path, result: Any) -> list[Path]:
         extra_files={"estimates.csv": estimates_csv},
     )
     return list(written.values())
+
+
+# --------------------------------------------------------------------- readers
+#
+# The readers take back what the writers above wrote, so that a user (and the
+# app or the CLI) can re-import a plan: policy and sourcing tables (CSV, JSON,
+# XLSX), the queue CSV and the print package. Every error is a PlannerError
+# naming the file (or ZIP entry), the row and the column.
+
+
+class ColumnKind(StrEnum):
+    """How a table column is read back."""
+
+    TEXT = "text"
+    INT = "int"
+    FLOAT = "float"
+    BOOL = "bool"
+    DATETIME = "datetime"
+
+
+_POLICY_TEXT = (
+    "part_id",
+    "description",
+    "criticality",
+    "policy",
+    "demand_source",
+    "demand_method",
+    "demand_class",
+    "binding",
+    "sized_for",
+    "current_level_source",
+)
+_POLICY_INT = (
+    "reorder_point",
+    "order_up_to",
+    "order_quantity",
+    "order_up_to_normal",
+    "just_in_case_units",
+)
+_POLICY_FLOAT = (
+    "safety_stock",
+    "fill_rate",
+    "target_fill_rate",
+    "expected_backorders",
+    "expected_on_hand",
+    "annual_holding_cost",
+    "annual_downtime_cost",
+    "annual_order_cost",
+    "annual_cost",
+    "demand_per_year",
+    "lead_time_days",
+    "just_in_case_investment",
+    "on_hand",
+    "on_order",
+    "to_order",
+    "investment",
+    "current_level",
+    "current_fill_rate",
+    "fill_rate_gap",
+)
+#: Column kinds of policy.csv as the plan writes it; other columns are inferred.
+POLICY_COLUMN_KINDS: dict[str, ColumnKind] = {
+    **dict.fromkeys(_POLICY_TEXT, ColumnKind.TEXT),
+    **dict.fromkeys(_POLICY_INT, ColumnKind.INT),
+    **dict.fromkeys(_POLICY_FLOAT, ColumnKind.FLOAT),
+}
+#: Column kinds of sourcing.csv; other columns are inferred.
+SOURCING_COLUMN_KINDS: dict[str, ColumnKind] = {
+    **dict.fromkeys(("part_id", "mode", "printer_id", "reason"), ColumnKind.TEXT),
+    **dict.fromkeys(SOURCING_COLUMNS[4:], ColumnKind.FLOAT),
+}
+#: Column kinds of print_queue.csv / queue.csv.
+QUEUE_COLUMN_KINDS: dict[str, ColumnKind] = {
+    **dict.fromkeys(
+        ("job_id", "printer_id", "plate_id", "part_id", "material", "stl_file"),
+        ColumnKind.TEXT,
+    ),
+    **dict.fromkeys(("sequence", "quantity"), ColumnKind.INT),
+    **dict.fromkeys(
+        ("print_time_s", "filament_g", "cost", "priority"), ColumnKind.FLOAT
+    ),
+    **dict.fromkeys(("earliest_start", "due", "start", "end"), ColumnKind.DATETIME),
+}
+#: Largest table or print package read. [bytes]
+MAX_READ_BYTES = MAX_SOURCE_BYTES
+#: Most entries a print package (or a 3MF inside it, or an XLSX) may hold.
+PACKAGE_MAX_ENTRIES = MAX_ZIP_ENTRIES
+#: Most bytes a print package may declare (and deliver) uncompressed. [bytes]
+PACKAGE_MAX_UNCOMPRESSED_BYTES = MAX_UNCOMPRESSED_BYTES
+_TRUE_TEXT = frozenset({"true", "false"})
+# pandas.api.types.infer_dtype results that rule out bool cells.
+_NO_BOOLS = frozenset(
+    {"string", "integer", "floating", "mixed-integer-float", "decimal", "empty"}
+)
+_INT64_LIMIT = 2.0**63
+
+
+def _source_bytes(
+    source: str | Path | bytes, name: str | None, default: str
+) -> tuple[bytes, str]:
+    """The bytes of ``source`` (a path or bytes) and the label errors use."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+        label = name or default
+    else:
+        path = Path(source)
+        label = name or path.name
+        try:
+            size = path.stat().st_size
+            if size > MAX_READ_BYTES:
+                raise PlannerError(
+                    f"{label}: file size must be <= {MAX_READ_BYTES} bytes, got {size}"
+                )
+            data = path.read_bytes()
+        except OSError as exc:
+            raise PlannerError(f"{label}: cannot read ({exc})") from None
+    if len(data) > MAX_READ_BYTES:
+        raise PlannerError(
+            f"{label}: size must be <= {MAX_READ_BYTES} bytes, got {len(data)}"
+        )
+    return data, label
+
+
+def _table_format(data: bytes, label: str) -> str:
+    """``"xlsx"``, ``"json"`` or ``"csv"`` from the name's suffix, else the content."""
+    suffix = Path(label).suffix.lower()
+    if suffix in (".csv", ".json", ".xlsx"):
+        return suffix[1:]
+    if data[:4] == b"PK\x03\x04":
+        return "xlsx"
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"[", b"{"):
+        return "json"
+    return "csv"
+
+
+def _check_archive(
+    archive: zipfile.ZipFile, label: str, max_entries: int, max_bytes: int
+) -> list[zipfile.ZipInfo]:
+    """Entries of an archive, refused when too many or too large uncompressed."""
+    infos = archive.infolist()
+    first = min((info.header_offset for info in infos), default=0)
+    if first > 0:
+        # zipfile found an end record that is not the archive's own, e.g. that of
+        # a 3MF stored inside a truncated package, or data precedes the archive.
+        raise PlannerError(
+            f"{label}: not a readable ZIP (its first entry starts at byte {first}, "
+            "not 0: a truncated file, or data before the archive)"
+        )
+    if len(infos) > max_entries:
+        raise PlannerError(
+            f"{label}: archive must hold <= {max_entries} entries, got {len(infos)}"
+        )
+    declared = sum(info.file_size for info in infos)
+    if declared > max_bytes:
+        raise PlannerError(
+            f"{label}: archive must declare <= {max_bytes} bytes uncompressed, "
+            f"got {declared}"
+        )
+    return infos
+
+
+def _open_zip(data: bytes, label: str) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(io.BytesIO(data))
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        OSError,
+        EOFError,
+        ValueError,
+    ) as exc:
+        raise PlannerError(f"{label}: not a readable ZIP ({exc})") from None
+
+
+def _raw_csv(data: bytes, label: str) -> tuple[list[str], np.ndarray, str, str]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PlannerError(f"{label}: must be UTF-8 text ({exc})") from None
+    if not text.strip():
+        raise PlannerError(f"{label}: must hold a header row, got an empty file")
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=True,
+        )
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise PlannerError(f"{label}: not a readable CSV ({exc})") from None
+    cells = frame.to_numpy(dtype=object)
+    header = ["" if v is None else str(v).strip() for v in cells[0]]
+    return header, cells[1:], "row", "column"
+
+
+def _raw_json(data: bytes, label: str) -> tuple[list[str], np.ndarray, str, str]:
+    try:
+        records = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise PlannerError(f"{label}: not valid JSON ({exc})") from None
+    if not isinstance(records, list):
+        raise PlannerError(
+            f"{label}: must be a JSON list of records, got {type(records).__name__}"
+        )
+    header: dict[str, None] = {}
+    for i, record in enumerate(records):
+        if not isinstance(record, dict):
+            raise PlannerError(
+                f"{label} record {i + 1}: must be a JSON object, "
+                f"got {type(record).__name__}"
+            )
+        header.update(dict.fromkeys(record))
+    columns = list(header)
+    cells = np.empty((len(records), len(columns)), dtype=object)
+    for j, column in enumerate(columns):
+        cells[:, j] = [record.get(column) for record in records]
+    return columns, cells, "record", "field"
+
+
+def _raw_xlsx(
+    data: bytes, label: str, sheet: str
+) -> tuple[list[str], np.ndarray, str, str]:
+    import openpyxl
+
+    with _open_zip(data, label) as archive:
+        _check_archive(archive, label, PACKAGE_MAX_ENTRIES, MAX_UNCOMPRESSED_BYTES)
+    try:
+        workbook = openpyxl.load_workbook(
+            io.BytesIO(data), read_only=True, data_only=True
+        )
+        names = workbook.sheetnames
+        worksheet = workbook[sheet] if sheet in names else workbook[names[0]]
+        rows = [list(row) for row in worksheet.iter_rows(values_only=True)]
+        workbook.close()
+    except Exception as exc:  # openpyxl raises many types on broken files
+        raise PlannerError(f"{label}: not a readable XLSX ({exc})") from None
+    if not rows:
+        raise PlannerError(f"{label}: sheet must hold a header row, got an empty sheet")
+    width = max(len(row) for row in rows)
+    cells = np.empty((len(rows), width), dtype=object)
+    for i, row in enumerate(rows):
+        cells[i, : len(row)] = row
+    header = ["" if v is None else str(v).strip() for v in cells[0]]
+    body = cells[1:]
+    used = [
+        j for j in range(width) if header[j] or any(v is not None for v in body[:, j])
+    ]
+    filled = np.array(
+        [any(v is not None for v in row) for row in body[:, used]], dtype=bool
+    )
+    last = int(np.flatnonzero(filled)[-1]) + 1 if filled.any() else 0
+    return [header[j] for j in used], body[:last][:, used], "row", "column"
+
+
+def _blank(values: np.ndarray) -> np.ndarray:
+    """True where a cell is empty: None, NaN or whitespace-only text."""
+    series = pd.Series(values, dtype=object)
+    return (series.isna() | (series.astype(str).str.strip() == "")).to_numpy()
+
+
+def _cell_texts(values: np.ndarray) -> np.ndarray:
+    """Cells as stripped text; integral floats (Excel ids) without ``.0``."""
+    series = pd.Series(values, dtype=object)
+    if pd.api.types.infer_dtype(series, skipna=True) != "string":
+        series = series.map(
+            lambda v: (
+                str(int(v))
+                if isinstance(v, float) and v.is_integer() and abs(v) < _INT64_LIMIT
+                else v
+            )
+        )
+    return series.astype(str).str.strip().to_numpy(dtype=object)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Where:
+    """Names a cell in errors: ``<label> row N, column C``."""
+
+    label: str
+    numbers: np.ndarray
+    row_word: str
+    column_word: str
+    column: str
+
+    def fail(self, index: int, expected: str, value: Any) -> PlannerError:
+        return PlannerError(
+            f"{self.label} {self.row_word} {int(self.numbers[index])}, "
+            f"{self.column_word} {self.column}: expected {expected}, got {value!r}"
+        )
+
+
+def _parse_floats(
+    texts: np.ndarray,
+    where: _Where,
+    positions: np.ndarray,
+    expected: str = "a number",
+) -> np.ndarray:
+    """Text cells as float64 (exact for shortest-repr text); error names the cell."""
+    try:
+        return np.asarray(texts.astype(str), dtype=str).astype(np.float64)
+    except ValueError:
+        for i, text in zip(positions.tolist(), texts.tolist(), strict=True):
+            try:
+                float(text)
+            except ValueError:
+                raise where.fail(i, expected, text) from None
+        raise
+
+
+def _convert(
+    values: np.ndarray, kind: ColumnKind | None, where: _Where
+) -> tuple[Any, ColumnKind]:
+    """One column's cells as typed values; ``kind=None`` infers it."""
+    blank = _blank(values)
+    positions = np.flatnonzero(~blank)
+    texts = _cell_texts(values[~blank])
+    if kind is None:
+        kind = _infer_kind(texts, values[~blank])
+    if kind is ColumnKind.TEXT:
+        out = np.full(len(values), "", dtype=object)
+        out[~blank] = texts
+        return pd.array(out, dtype="str"), kind
+    raw = values[~blank]
+    bools = _bool_cells(raw)
+    if kind is not ColumnKind.BOOL and bools.any():
+        first = int(np.flatnonzero(bools)[0])
+        raise where.fail(int(positions[first]), f"a {kind.value} value", raw[first])
+    if kind is ColumnKind.DATETIME:
+        return _convert_datetimes(texts, blank, positions, where), kind
+    if kind is ColumnKind.BOOL:
+        lowered = np.char.lower(texts.astype(str))
+        bad = ~np.isin(lowered, list(_TRUE_TEXT))
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            raise where.fail(int(positions[first]), "true or false", texts[first])
+        out = np.full(len(values), None, dtype=object)
+        out[~blank] = lowered == "true"
+        if blank.any():
+            return pd.array(out, dtype="boolean"), kind
+        return out.astype(bool), kind
+    if kind is ColumnKind.FLOAT:
+        out = np.full(len(values), np.nan)
+        out[~blank] = _parse_floats(texts, where, positions)
+        return out, kind
+    try:
+        ints = texts.astype(str).astype(np.int64)
+    except (ValueError, OverflowError):
+        floats = _parse_floats(texts, where, positions, "an integer")
+        bad = ~(np.isfinite(floats) & (np.abs(floats) < _INT64_LIMIT))
+        bad[~bad] = floats[~bad] != np.round(floats[~bad])
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            raise where.fail(
+                int(positions[first]), "an integer", texts[first]
+            ) from None
+        ints = floats.astype(np.int64)
+    if blank.any():
+        out = np.full(len(values), None, dtype=object)
+        out[~blank] = ints
+        return pd.array(out, dtype="Int64"), kind
+    return ints, kind
+
+
+def _bool_cells(raw: np.ndarray) -> np.ndarray:
+    """True where a cell is a Python/numpy bool (JSON true, an XLSX TRUE)."""
+    inferred = pd.api.types.infer_dtype(pd.Series(raw, dtype=object), skipna=True)
+    if inferred in _NO_BOOLS:
+        return np.zeros(len(raw), dtype=bool)
+    return np.array([isinstance(v, bool | np.bool_) for v in raw], dtype=bool)
+
+
+def _infer_kind(texts: np.ndarray, raw: np.ndarray) -> ColumnKind:
+    """INT, FLOAT, BOOL or TEXT: the narrowest kind every filled cell fits."""
+    if len(texts) == 0:
+        return ColumnKind.FLOAT
+    strings = texts.astype(str)
+    bools = _bool_cells(raw)
+    if bools.all() or np.isin(np.char.lower(strings), list(_TRUE_TEXT)).all():
+        return ColumnKind.BOOL
+    if bools.any():
+        return ColumnKind.TEXT
+    try:
+        strings.astype(np.int64)
+    except (ValueError, OverflowError):
+        pass
+    else:
+        return ColumnKind.INT
+    try:
+        strings.astype(np.float64)
+    except ValueError:
+        return ColumnKind.TEXT
+    return ColumnKind.FLOAT
+
+
+def _convert_datetimes(
+    texts: np.ndarray, blank: np.ndarray, positions: np.ndarray, where: _Where
+) -> pd.Series:
+    """ISO 8601 text as timezone-naive datetime64[us] (NaT where blank)."""
+    series = pd.Series(texts.astype(str), dtype=object)
+    try:
+        parsed = pd.to_datetime(series, format="ISO8601", errors="coerce")
+        aware = getattr(parsed.dt, "tz", None) is not None
+    except (ValueError, TypeError):
+        parsed, aware = None, True
+    out = np.full(len(blank), np.datetime64("NaT"), dtype="datetime64[us]")
+    if parsed is not None and not aware and not parsed.isna().any():
+        out[~blank] = parsed.to_numpy(dtype="datetime64[us]")
+        return out
+    # Slow path, only for odd input: find the bad cell, or parse one by one.
+    values = []
+    for i, text in zip(positions.tolist(), texts.tolist(), strict=True):
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError:
+            raise where.fail(i, "an ISO 8601 datetime", text) from None
+        if value.tzinfo is not None:
+            raise where.fail(i, "a timezone-naive ISO 8601 datetime", text)
+        values.append(value)
+    out[~blank] = np.array(values, dtype="datetime64[us]")
+    return out
+
+
+def _read_table(
+    source: str | Path | bytes,
+    *,
+    name: str | None,
+    default_name: str,
+    kinds: Mapping[str, ColumnKind],
+    required: Sequence[str],
+    sheet: str,
+) -> tuple[pd.DataFrame, Callable[[int, str, str, Any], PlannerError]]:
+    """A CSV/JSON/XLSX table read back with ``kinds`` (other columns inferred).
+
+    Also returns ``fail(index, column, expected, value)``, which makes the error
+    for a cell of the frame (row numbered as in the file).
+    """
+    data, label = _source_bytes(source, name, default_name)
+    named = name is not None or not isinstance(source, bytes | bytearray | memoryview)
+    fmt = _table_format(data, label if named else "")
+    if fmt == "xlsx":
+        header, cells, row_word, column_word = _raw_xlsx(data, label, sheet)
+        first_row = 2
+    elif fmt == "json":
+        header, cells, row_word, column_word = _raw_json(data, label)
+        first_row = 1
+    else:
+        header, cells, row_word, column_word = _raw_csv(data, label)
+        first_row = 2
+    for j, column in enumerate(header):
+        if not column:
+            raise PlannerError(
+                f"{label}: {column_word} {j + 1} must have a name, got an empty header"
+            )
+    seen: set[str] = set()
+    for column in header:
+        if column in seen:
+            raise PlannerError(
+                f"{label}: {column_word} names must be unique, got {column} twice"
+            )
+        seen.add(column)
+    missing = [c for c in required if c not in seen]
+    if missing:
+        raise PlannerError(
+            f"{label}: {column_word} {missing[0]} is required, got "
+            f"{', '.join(header) or '(none)'}"
+        )
+    numbers = np.arange(len(cells)) + first_row
+    columns = {}
+    for j, column in enumerate(header):
+        where = _Where(
+            label=label,
+            numbers=numbers,
+            row_word=row_word,
+            column_word=column_word,
+            column=column,
+        )
+        columns[column], _ = _convert(cells[:, j], kinds.get(column), where)
+
+    where_template = _Where(
+        label=label,
+        numbers=numbers,
+        row_word=row_word,
+        column_word=column_word,
+        column="",
+    )
+
+    def fail(index: int, column: str, expected: str, value: Any) -> PlannerError:
+        return dataclasses.replace(where_template, column=column).fail(
+            index, expected, value
+        )
+
+    return pd.DataFrame(columns, columns=header), fail
+
+
+def read_policy_table(
+    source: str | Path | bytes, *, name: str | None = None
+) -> pd.DataFrame:
+    """Read policy.csv (or its JSON list of records or XLSX) back into a DataFrame.
+
+    The columns come back in the file's order with the dtypes the writers used
+    (:data:`POLICY_COLUMN_KINDS`): text columns as ``str`` (an empty cell is
+    ``""``), integer columns as ``int64`` (``Int64`` with ``<NA>`` where a cell
+    is empty), number columns as ``float64`` (NaN where empty). Columns the table
+    has beyond those are inferred: ``int64``, ``float64``, ``bool`` or ``str``.
+    CSV floats are written with the shortest exact repr, so they come back
+    bit for bit. An XLSX workbook is read from its ``policy`` sheet, else its
+    first sheet.
+
+    Parameters
+    ----------
+    source
+        A path, or the raw bytes of an upload.
+    name
+        The file name (for bytes): its suffix picks the format (``.csv``,
+        ``.json``, ``.xlsx``; otherwise the content decides) and errors name it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per part.
+
+    Raises
+    ------
+    PlannerError
+        When the file cannot be read or parsed, is larger than
+        :data:`MAX_READ_BYTES`, lacks one of :data:`POLICY_COLUMNS`, has an
+        empty or repeated header, or a cell does not fit its column's kind (the
+        error names the row, counted as in a spreadsheet with the header as row
+        1, or the JSON record from 1, and the column).
+
+    Examples
+    --------
+    >>> row = dict.fromkeys(POLICY_COLUMNS, 0) | {"part_id": "0017", "fill_rate": 0.1}
+    >>> frame = read_policy_table(csv_bytes(policy_frame([row])), name="policy.csv")
+    >>> frame.loc[0, "part_id"], frame.dtypes["reorder_point"], frame.loc[0, "fill_rate"]
+    ('0017', dtype('int64'), np.float64(0.1))
+    """
+    frame, _ = _read_table(
+        source,
+        name=name,
+        default_name="policy.csv",
+        kinds=POLICY_COLUMN_KINDS,
+        required=POLICY_COLUMNS,
+        sheet="policy",
+    )
+    return frame
+
+
+def read_sourcing_table(
+    source: str | Path | bytes, *, name: str | None = None
+) -> pd.DataFrame:
+    """Read sourcing.csv (or JSON records, or an XLSX ``sourcing`` sheet) back.
+
+    part_id, mode, printer_id and reason come back as ``str`` (``""`` where
+    empty, e.g. no printer); every ``cost_<mode>``, ``printer_hours_<mode>``
+    [h/year] and ``investment_<mode>`` column as ``float64``, NaN where the
+    option is infeasible for the part (empty in the CSV). Other columns are
+    inferred as in :func:`read_policy_table`.
+
+    Raises
+    ------
+    PlannerError
+        As :func:`read_policy_table`; also when a column of
+        :data:`SOURCING_COLUMNS` is missing or a mode is not one of
+        :data:`SOURCING_MODES`.
+    """
+    frame, fail = _read_table(
+        source,
+        name=name,
+        default_name="sourcing.csv",
+        kinds=SOURCING_COLUMN_KINDS,
+        required=SOURCING_COLUMNS,
+        sheet="sourcing",
+    )
+    bad = ~frame["mode"].isin(SOURCING_MODES).to_numpy()
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise fail(
+            first,
+            "mode",
+            f"one of {', '.join(SOURCING_MODES)}",
+            frame["mode"].iloc[first],
+        )
+    return frame
+
+
+def queue_from_csv(
+    source: str | Path | bytes, *, name: str | None = None
+) -> pd.DataFrame:
+    """Read print_queue.csv / queue.csv back as typed job records.
+
+    A DataFrame, not a :class:`PrintQueue`: the CSV (the DESIGN columns,
+    :data:`QUEUE_COLUMNS`) does not carry each job's ``kind``, the queue's
+    ``start``, ``horizon_days`` or warnings, so it cannot rebuild the queue
+    exactly; queue.json is the lossless form (:func:`queue_from_json`). The
+    records here are exact otherwise: ids as ``str``, sequence and quantity as
+    ``int64``, the figures as ``float64``, the four datetimes as
+    ``datetime64[us]`` (timezone-naive). :func:`print_jobs_from_frame` turns
+    them into :class:`PrintJob` records (kinds supplied separately).
+
+    Raises
+    ------
+    PlannerError
+        When the file cannot be read, a column of :data:`QUEUE_COLUMNS` is
+        missing, a cell does not fit its column (row and column named) or a
+        cell other than stl_file is empty.
+    """
+    frame, fail = _read_table(
+        source,
+        name=name,
+        default_name="queue.csv",
+        kinds=QUEUE_COLUMN_KINDS,
+        required=QUEUE_COLUMNS,
+        sheet="queue",
+    )
+    for column in QUEUE_COLUMNS:
+        if column == "stl_file":
+            continue
+        values = frame[column]
+        empty = values.isna().to_numpy() | (values.astype(str) == "").to_numpy()
+        if empty.any():
+            raise fail(int(np.flatnonzero(empty)[0]), column, "a value", "")
+    return frame
+
+
+def print_jobs_from_frame(
+    frame: pd.DataFrame, *, kinds: Sequence[JobKind | str] | None = None
+) -> tuple[PrintJob, ...]:
+    """:class:`PrintJob` records from :func:`queue_from_csv`'s frame.
+
+    Parameters
+    ----------
+    frame
+        The typed job records (:data:`QUEUE_COLUMNS`).
+    kinds
+        One :class:`JobKind` per row (the CSV does not carry them); default
+        ``initial_build`` for every job.
+
+    Raises
+    ------
+    PlannerError
+        When ``kinds`` has another length than ``frame`` or holds an unknown kind.
+    """
+    n_jobs = len(frame)
+    if kinds is None:
+        kinds = [JobKind.INITIAL_BUILD] * n_jobs
+    if len(kinds) != n_jobs:
+        raise PlannerError(
+            f"print jobs: kinds must have one entry per row ({n_jobs}), "
+            f"got {len(kinds)}"
+        )
+    allowed = {k.value for k in JobKind}
+    unknown = [str(k) for k in kinds if str(k) not in allowed]
+    if unknown:
+        raise PlannerError(
+            f"print jobs: kinds must be among {', '.join(sorted(allowed))}, "
+            f"got {unknown[0]!r}"
+        )
+    columns = {}
+    for column in QUEUE_COLUMNS:
+        kind = QUEUE_COLUMN_KINDS[column]
+        values = frame[column].to_numpy()
+        if kind is ColumnKind.DATETIME:
+            columns[column] = pd.DatetimeIndex(values).to_pydatetime().tolist()
+        elif kind is ColumnKind.INT:
+            columns[column] = [int(v) for v in values]
+        elif kind is ColumnKind.FLOAT:
+            columns[column] = [float(v) for v in values]
+        else:
+            columns[column] = [str(v) for v in values]
+    return tuple(
+        PrintJob(
+            **{c: columns[c][i] for c in QUEUE_COLUMNS}, kind=JobKind(str(kinds[i]))
+        )
+        for i in range(n_jobs)
+    )
+
+
+# -------------------------------------------------------- print package reader
+
+#: File types a print package may hold.
+PACKAGE_SUFFIXES: frozenset[str] = frozenset({".json", ".csv", ".stl", ".3mf"})
+# Operating-system clutter skipped rather than refused (a re-zipped package).
+_CLUTTER = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
+# Folders of the package layout and the one suffix each holds.
+_PACKAGE_FOLDERS: dict[str, str] = {
+    "models": ".stl",
+    "plates": ".3mf",
+    "moonraker_job_queue": ".json",
+    "octoprint_continuousprint": ".json",
+}
+_PACKAGE_FILES = frozenset({"queue.json", "queue.csv", "moonraker_job_queue.json"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PrintPackage:
+    """A print package read back by :func:`read_print_package`.
+
+    Attributes
+    ----------
+    queue
+        The queue of queue.json (:func:`queue_from_json`).
+    queue_table
+        queue.csv as typed job records (:func:`queue_from_csv`).
+    models
+        part_id → the triangles of ``models/<part>.stl``, (n, 3, 3) float64. [mm]
+    plates
+        plate_id → one (part_id, triangles) pair per 3MF build item (one per
+        copy), the triangles placed on the plate by the item's transform,
+        (n, 3, 3) float64 (3MF stores float32). [mm]
+    manifests
+        Entry name → parsed JSON of ``moonraker_job_queue.json``,
+        ``moonraker_job_queue/*.json`` and ``octoprint_continuousprint/*.json``.
+    """
+
+    queue: PrintQueue
+    queue_table: pd.DataFrame
+    models: dict[str, np.ndarray]
+    plates: dict[str, list[tuple[str, np.ndarray]]]
+    manifests: dict[str, Any]
+
+
+def _entry_problem(name: str, info: zipfile.ZipInfo) -> str:
+    """Why a print package entry is refused (``""`` when acceptable)."""
+    mode = info.external_attr >> 16
+    parts = re.split(r"[/\\]+", name)
+    problems = (
+        (name == "", "empty name"),
+        ("\x00" in name, "NUL character in the name"),
+        (name.startswith(("/", "\\")), "absolute path"),
+        (re.match(r"^[A-Za-z]:", name) is not None, "drive letter in the path"),
+        (".." in parts, "'..' in the path (zip slip)"),
+        ("\\" in name, "backslash in the path"),
+        (stat.S_ISLNK(mode), "symbolic link"),
+        (
+            stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR),
+            "special file (device, pipe or socket)",
+        ),
+        (bool(info.flag_bits & 0x1), "encrypted entry"),
+    )
+    for refused, reason in problems:
+        if refused:
+            return reason
+    return ""
+
+
+def _layout_problem(name: str) -> str:
+    """Why a (safe) entry name is not part of the print package layout."""
+    suffix = PurePosixPath(name).suffix.lower()
+    if suffix not in PACKAGE_SUFFIXES:
+        return (
+            f"unexpected file type {suffix or '(no suffix)'}; allowed: "
+            f"{' '.join(sorted(PACKAGE_SUFFIXES))}"
+        )
+    parts = name.split("/")
+    if len(parts) == 1 and name in _PACKAGE_FILES:
+        return ""
+    if len(parts) == 2 and _PACKAGE_FOLDERS.get(parts[0]) == suffix:
+        return ""
+    return (
+        "not part of a print package (queue.json, queue.csv, "
+        "moonraker_job_queue.json, models/*.stl, plates/*.3mf, "
+        "moonraker_job_queue/*.json, octoprint_continuousprint/*.json)"
+    )
+
+
+def _read_entry(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str, budget: list[int]
+) -> bytes:
+    """One entry's bytes, never more than it declares or the budget left."""
+    chunks, size = [], 0
+    try:
+        with archive.open(info) as source:
+            while chunk := source.read(1 << 20):
+                size += len(chunk)
+                if size > info.file_size:
+                    raise PlannerError(
+                        f"{label}: entry {info.filename!r} refused: holds more than "
+                        f"the {info.file_size} bytes it declares"
+                    )
+                if size > budget[0]:
+                    raise PlannerError(
+                        f"{label}: entry {info.filename!r} refused: the package "
+                        f"holds more than {PACKAGE_MAX_UNCOMPRESSED_BYTES} bytes "
+                        "uncompressed"
+                    )
+                chunks.append(chunk)
+    except PlannerError:
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError) as exc:
+        raise PlannerError(
+            f"{label}: entry {info.filename!r} cannot be read ({exc})"
+        ) from None
+    budget[0] -= size
+    return b"".join(chunks)
+
+
+def _package_entries(
+    data: bytes, label: str, max_entries: int, max_bytes: int
+) -> dict[str, bytes]:
+    """Every entry of a print package, checked, read in memory; name → bytes."""
+    with _open_zip(data, label) as archive:
+        infos = _check_archive(archive, label, max_entries, max_bytes)
+        kept = []
+        for info in infos:
+            first = info.filename.replace("\\", "/").split("/")
+            if first[0] == "__MACOSX" or first[-1].lower() in _CLUTTER:
+                continue
+            if first[-1].startswith("._"):
+                continue
+            reason = _entry_problem(info.filename, info)
+            if reason:
+                raise PlannerError(
+                    f"{label}: entry {info.filename!r} refused: {reason}"
+                )
+            if not info.is_dir():
+                kept.append(info)
+        # A package zipped again from its folder has one top folder: drop it.
+        names = [re.sub(r"^(\./)+", "", info.filename) for info in kept]
+        tops = {n.split("/")[0] for n in names}
+        if (
+            len(tops) == 1
+            and all("/" in n for n in names)
+            and "queue.json" not in names
+        ):
+            top = tops.pop() + "/"
+            names = [n[len(top) :] for n in names]
+        entries: dict[str, bytes] = {}
+        seen: set[str] = set()
+        budget = [max_bytes]
+        for info, name in zip(kept, names, strict=True):
+            reason = _layout_problem(name)
+            if not reason and name.casefold() in seen:
+                reason = "duplicate name"
+            if reason:
+                raise PlannerError(
+                    f"{label}: entry {info.filename!r} refused: {reason}"
+                )
+            seen.add(name.casefold())
+            entries[name] = _read_entry(archive, info, label, budget)
+    return entries
+
+
+def _transform_matrix(transform: Any) -> np.ndarray:
+    """A lib3mf 4 x 3 transform (row vectors: p' = p · M[:3] + M[3]) as an array."""
+    return np.array([list(row) for row in transform.Fields], dtype=np.float64)
+
+
+def read_plate_3mf(
+    data: bytes, *, name: str = "plate.3mf", max_entries: int = PACKAGE_MAX_ENTRIES
+) -> list[tuple[str, np.ndarray]]:
+    """The parts on a plate 3MF: one (part number, placed triangles) per build item.
+
+    Read with lib3mf in memory. The part number is the build item's, else its
+    mesh object's. Each item's triangles are its object's mesh with the item's
+    transform applied (float32 coordinates, as 3MF stores them, in float64).
+
+    Parameters
+    ----------
+    data
+        The 3MF file.
+    name
+        Used in errors.
+    max_entries
+        Most entries the 3MF (itself a ZIP) may hold; its declared uncompressed
+        size must stay within :data:`PACKAGE_MAX_UNCOMPRESSED_BYTES`.
+
+    Returns
+    -------
+    list of (str, numpy.ndarray)
+        Part number and (n, 3, 3) triangle corners per build item. [mm]
+
+    Raises
+    ------
+    PlannerError
+        When the file is not a readable 3MF, is too large, or a build item is
+        not a mesh object.
+    """
+    with _open_zip(data, name) as archive:
+        _check_archive(archive, name, max_entries, PACKAGE_MAX_UNCOMPRESSED_BYTES)
+    wrapper = lib3mf.get_wrapper()
+    model = wrapper.CreateModel()
+    try:
+        model.QueryReader("3mf").ReadFromBuffer(data)
+    except lib3mf.ELib3MFException as exc:
+        raise PlannerError(f"{name}: not a readable 3MF ({exc})") from None
+    items = model.GetBuildItems()
+    meshes: dict[int, tuple[str, np.ndarray]] = {}
+    placed = []
+    index = 0
+    while items.MoveNext():
+        item = items.GetCurrent()
+        resource_id = item.GetObjectResourceID()
+        if resource_id not in meshes:
+            try:
+                mesh_object = model.GetMeshObjectByID(resource_id)
+            except lib3mf.ELib3MFException:
+                raise PlannerError(
+                    f"{name}: build item {index + 1} must be a mesh object, "
+                    f"got resource {resource_id}"
+                ) from None
+            vertices = mesh_object.GetVertices()
+            triangles = mesh_object.GetTriangleIndices()
+            positions = np.frombuffer(
+                (lib3mf.Position * len(vertices))(*vertices), dtype=np.float32
+            ).reshape(-1, 3)
+            indices = np.frombuffer(
+                (lib3mf.Triangle * len(triangles))(*triangles), dtype=np.uint32
+            ).reshape(-1, 3)
+            meshes[resource_id] = (
+                mesh_object.GetPartNumber(),
+                positions.astype(np.float64)[indices],
+            )
+        object_number, vectors = meshes[resource_id]
+        if item.HasObjectTransform():
+            matrix = _transform_matrix(item.GetObjectTransform())
+            vectors = vectors @ matrix[:3] + matrix[3]
+        placed.append((item.GetPartNumber() or object_number, vectors))
+        index += 1
+    return placed
+
+
+def read_print_package(
+    data: bytes,
+    *,
+    name: str = "print_package.zip",
+    max_entries: int = PACKAGE_MAX_ENTRIES,
+    max_bytes: int = PACKAGE_MAX_UNCOMPRESSED_BYTES,
+) -> PrintPackage:
+    """Read a print package (:func:`print_package_bytes`) back, all in memory.
+
+    Checks the archive as the catalog's ZIP door does before reading anything:
+    at most ``max_entries`` entries and ``max_bytes`` declared uncompressed
+    (and never more delivered: reading stops at an entry's declared size),
+    no absolute or ``..`` paths, drive letters, symbolic links, special or
+    encrypted entries, only the package layout (queue.json, queue.csv,
+    moonraker_job_queue.json, ``models/*.stl``, ``plates/*.3mf``,
+    ``moonraker_job_queue/*.json``, ``octoprint_continuousprint/*.json``).
+    Operating-system clutter (``__MACOSX/``, ``.DS_Store``) is skipped and one
+    common top folder (a package zipped again from its folder) is allowed.
+    Nothing is written to disk.
+
+    The model and plate files are found by the names the writer gives them
+    (the ids made safe, :func:`safe_stem`); every part and plate of the queue
+    must have its file and every model and plate file must belong to the queue.
+
+    Parameters
+    ----------
+    data
+        The ZIP file.
+    name
+        Used in errors.
+    max_entries
+        Most entries the package (and each 3MF in it) may hold.
+    max_bytes
+        Most bytes the package may hold uncompressed, in total. [bytes]
+
+    Returns
+    -------
+    PrintPackage
+        The queue, queue.csv's records, the models, the plates and the manifests.
+
+    Raises
+    ------
+    PlannerError
+        When the data is not a readable ZIP, breaks a cap, an entry is refused
+        or unreadable, queue.json or queue.csv is missing or malformed, or a
+        model or plate file is missing, unreadable or not in the queue; the
+        message names the entry.
+    """
+    if len(data) > MAX_READ_BYTES:
+        raise PlannerError(
+            f"{name}: size must be <= {MAX_READ_BYTES} bytes, got {len(data)}"
+        )
+    entries = _package_entries(bytes(data), name, max_entries, max_bytes)
+    for required in ("queue.json", "queue.csv"):
+        if required not in entries:
+            raise PlannerError(
+                f"{name}: entry {required} is required, got "
+                f"{', '.join(entries) or '(no entries)'}"
+            )
+    try:
+        queue = queue_from_json(entries["queue.json"])
+    except PlannerError as exc:
+        raise PlannerError(f"{name}: entry queue.json: {exc}") from None
+    queue_table = queue_from_csv(entries["queue.csv"], name=f"{name}: entry queue.csv")
+    plate_stems, model_stems = _package_names(queue)
+    models = {}
+    for part_id, stem in model_stems.items():
+        entry = f"models/{stem}.stl"
+        if entry not in entries:
+            raise PlannerError(
+                f"{name}: entry {entry} (part {part_id}) is required, got none"
+            )
+        try:
+            models[part_id] = read_stl_vectors(entries[entry], name=entry)
+        except GeometryError as exc:
+            raise PlannerError(f"{name}: entry {entry}: {exc}") from None
+    plates = {}
+    for plate_id, stem in plate_stems.items():
+        entry = f"plates/{stem}.3mf"
+        if entry not in entries:
+            raise PlannerError(
+                f"{name}: entry {entry} (plate {plate_id}) is required, got none"
+            )
+        plates[plate_id] = read_plate_3mf(
+            entries[entry], name=f"{name}: entry {entry}", max_entries=max_entries
+        )
+    known = {f"models/{s}.stl" for s in model_stems.values()} | {
+        f"plates/{s}.3mf" for s in plate_stems.values()
+    }
+    manifests = {}
+    for entry, content in entries.items():
+        if entry.startswith(("models/", "plates/")) and entry not in known:
+            raise PlannerError(
+                f"{name}: entry {entry} refused: no job in queue.json names it"
+            )
+        if entry.endswith(".json") and entry != "queue.json":
+            try:
+                manifests[entry] = json.loads(content.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError) as exc:
+                raise PlannerError(
+                    f"{name}: entry {entry}: not valid JSON ({exc})"
+                ) from None
+    return PrintPackage(
+        queue=queue,
+        queue_table=queue_table,
+        models=models,
+        plates=plates,
+        manifests=manifests,
+    )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
 import os
 import subprocess
@@ -10,7 +12,9 @@ import sys
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
+from scipy import stats
 
 from planner.cli import EXIT_INVALID, EXIT_OK, main
 
@@ -551,3 +555,219 @@ def test_plan_time_limit_without_a_plan_exits_2(
         main([*args, "--time-limit", "-1", "--out", str(out)])
     assert exit_info.value.code == EXIT_INVALID
     assert "expected seconds > 0" in capfd.readouterr().err
+
+
+# -- simulate: several scenarios, saved runs, fan bands, re-plan ------------------
+
+TWO_PRESETS = ("Lead times double", "APAC region out 10 weeks")
+TRACKED_PART = "SP-10017"
+KPIS = (
+    "fill_rate",
+    "stockout_days",
+    "backorder_days",
+    "downtime_cost",
+    "print_hours",
+    "inventory_value",
+)
+
+
+def run_cli(args: list[str]) -> tuple[int, str]:
+    """``main(args)`` in-process with stdout captured as text."""
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        status = main(args)
+    return status, buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def two_preset_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
+    """Two presets on one seed, one part tracked, the runs saved: (JSON, file)."""
+    saved = tmp_path_factory.mktemp("whatif") / "runs.json"
+    args = ["simulate", "--paths", "24", "--seed", "11", "--track", TRACKED_PART]
+    for name in TWO_PRESETS:
+        args += ["--preset", name]
+    status, out = run_cli([*args, "--save", str(saved)])
+    assert status == EXIT_OK
+    return json.loads(out), saved
+
+
+def test_simulate_two_presets_compares_runs_with_paired_differences(
+    two_preset_runs: tuple[dict, Path],
+) -> None:
+    """Two presets give two runs and a comparison whose differences are the
+    paired ones: the difference of the means with 1.96 x the standard error of
+    the per-path differences (recomputed from the saved per-path KPIs)."""
+    from planner.whatif import COMPARISON_COLUMNS, results_from_json
+
+    data, saved = two_preset_runs
+    labels = [f"{name} · plan" for name in TWO_PRESETS]
+    assert [run["label"] for run in data["runs"]] == labels
+    assert data["reference"] == labels[0]
+    assert all(run["paths"] == 24 and run["seed"] == 11 for run in data["runs"])
+    table = data["comparison"]
+    assert len(table) == len(KPIS) * 2
+    assert all(list(row) == list(COMPARISON_COLUMNS) for row in table)
+    runs = results_from_json(saved.read_bytes())
+    ref, other = runs[labels[0]], runs[labels[1]]
+    z = stats.norm.ppf(0.975)
+    for kpi in KPIS:
+        first, second = (r for r in table if r["kpi"] == kpi)
+        assert first["run"] == labels[0]
+        assert first["diff"] == 0.0
+        assert second["paired"] is True
+        means = {run["label"]: run[kpi]["mean"] for run in data["runs"]}
+        assert second["mean"] == means[labels[1]]
+        assert second["diff"] == pytest.approx(means[labels[1]] - means[labels[0]])
+        if kpi == "fill_rate":  # ratio estimator: delta-method terms per path
+            terms = [
+                r.path_kpis["units_served"]
+                - r.kpis["fill_rate"].mean * r.path_kpis["units_demanded"]
+                for r in (other, ref)
+            ]
+            scale = [np.mean(r.path_kpis["units_demanded"]) for r in (other, ref)]
+            per_path = terms[0] / scale[0] - terms[1] / scale[1]
+        else:
+            per_path = other.path_kpis[kpi] - ref.path_kpis[kpi]
+        half = z * np.std(per_path, ddof=1) / np.sqrt(24)
+        assert second["diff_ci_low"] == pytest.approx(second["diff"] - half, rel=1e-9)
+        assert second["diff_ci_high"] == pytest.approx(second["diff"] + half, rel=1e-9)
+        assert second["significant"] == (
+            second["diff_ci_low"] > 0 or second["diff_ci_high"] < 0
+        )
+
+
+def test_simulate_save_then_load_reproduces_the_numbers(
+    two_preset_runs: tuple[dict, Path],
+) -> None:
+    """--load of a --save file gives back every run and comparison figure exactly,
+    labelled 'saved: LABEL', without planning again."""
+    data, saved = two_preset_runs
+    status, out = run_cli(["simulate", "--load", str(saved)])
+    assert status == EXIT_OK
+    back = json.loads(out)
+    assert [r["label"] for r in back["runs"]] == [
+        f"saved: {r['label']}" for r in data["runs"]
+    ]
+    for old, new in zip(data["runs"], back["runs"], strict=True):
+        assert {**new, "label": old["label"]} == old
+    for old, new in zip(data["comparison"], back["comparison"], strict=True):
+        assert {**new, "run": old["run"]} == old
+    status, out = run_cli(["simulate", "--load", str(saved), "--load", str(saved)])
+    assert status == EXIT_OK
+    labels = [r["label"] for r in json.loads(out)["runs"]]
+    assert len(labels) == 4
+    assert len(set(labels)) == 4
+
+
+def test_simulate_csv_comparison_against_a_chosen_reference(
+    two_preset_runs: tuple[dict, Path],
+) -> None:
+    """--format csv prints the comparison table; --reference moves the zero row."""
+    from planner.whatif import COMPARISON_COLUMNS
+
+    data, saved = two_preset_runs
+    reference = f"saved: {data['runs'][1]['label']}"
+    args = ["simulate", "--load", str(saved), "--format", "csv"]
+    status, out = run_cli([*args, "--reference", reference])
+    assert status == EXIT_OK
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert list(rows[0]) == list(COMPARISON_COLUMNS)
+    assert len(rows) == len(KPIS) * 2
+    json_diff = {r["kpi"]: r["diff"] for r in data["comparison"][1::2]}
+    for row in rows:  # the other way round: the same differences, negated
+        expected = 0.0 if row["run"] == reference else -json_diff[row["kpi"]]
+        assert float(row["diff"]) == pytest.approx(expected, abs=1e-12)
+
+
+def test_simulate_track_gives_daily_quantile_bands(
+    two_preset_runs: tuple[dict, Path],
+) -> None:
+    """--track gives, per run, 365 days x 5 on-hand quantiles that never decrease
+    from the 5 % to the 95 % quantile, are never negative, and equal the saved
+    run's own band."""
+    from planner.whatif import results_from_json
+
+    data, saved = two_preset_runs
+    assert data["on_hand_quantiles"] == [0.05, 0.25, 0.5, 0.75, 0.95]
+    bands = data["on_hand_bands"][TRACKED_PART]
+    runs = results_from_json(saved.read_bytes())
+    assert list(bands) == list(runs)
+    for label, rows in bands.items():
+        band = np.asarray(rows)
+        assert band.shape == (365, 5)
+        assert np.all(np.diff(band, axis=1) >= 0)
+        assert np.all(band >= 0)
+        np.testing.assert_array_equal(band, runs[label].on_hand_band(TRACKED_PART))
+
+
+def test_simulate_replan_reports_deltas_and_changed_parts(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """--replan keeps the one-scenario record and adds the headline deltas
+    (change = after - before, parts per mode summing to the catalog) and the
+    parts whose decision changed, with the re-planned run simulated too."""
+    args = ["simulate", "--preset", "lead times double", "--paths", "10", "--replan"]
+    status, out = run_cli(args)
+    assert status == EXIT_OK
+    data = json.loads(out)
+    assert data["scenario"] == "Lead times double"
+    assert set(KPIS) <= set(data)
+    assert len(data["per_part"]) == 94
+    replan = data["replan"]
+    assert set(replan) == {"scenario", "run", "delta", "changed_parts", "simulation"}
+    assert replan["run"] == "Lead times double · re-plan"
+    assert replan["simulation"]["paths"] == 10
+    figures = {row["figure"]: row for row in replan["delta"]}
+    for name in ("objective", "total_investment", "expected_fill_rate", "n_printed"):
+        row = figures[name]
+        assert row["change"] == pytest.approx(row["after"] - row["before"])
+    for side in ("before", "after"):
+        modes = ("buy_stock", "print_stock", "print_on_demand", "hybrid")
+        assert sum(figures[f"n_{m}"][side] for m in modes) == 94
+    assert replan["changed_parts"]  # doubled lead times move some stock levels
+    for part in replan["changed_parts"]:
+        assert part["change"]
+        moved = (
+            part["mode_before"] != part["mode_after"],
+            part["printer_before"] != part["printer_after"],
+            part["stock_before"] != part["stock_after"],
+        )
+        assert any(moved)
+
+
+def test_simulate_unknown_preset_exits_2_listing_the_presets(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """An unknown --preset exits 2 with one line naming every valid preset."""
+    from planner.scenarios import PRESETS
+
+    assert main(["simulate", "--preset", "Martian invasion"]) == EXIT_INVALID
+    err = capfd.readouterr().err
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+    assert "'Martian invasion'" in err
+    assert all(repr(name) in err for name in PRESETS)
+
+
+def test_simulate_bad_files_and_missing_scenario_exit_2(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A bad results file, a bad scenario file, no scenario at all and --replan
+    with only saved runs each exit 2 with the core's one-line message."""
+    not_results = tmp_path / "results.json"
+    not_results.write_text('{"format": "something else", "runs": []}')
+    bad_scenario = tmp_path / "scenario.json"
+    bad_scenario.write_text('{"name": "x", "events": [{"type": "meteor"}]}')
+    cases = [
+        (["--load", str(not_results)], "format must be 'sparecast-whatif-results'"),
+        (["--scenario", str(bad_scenario)], "meteor"),
+        ([], "give at least one --scenario FILE or --preset NAME"),
+        (["--load", str(not_results), "--replan"], "format must be"),
+    ]
+    for extra, message in cases:
+        assert main(["simulate", *extra]) == EXIT_INVALID
+        err = capfd.readouterr().err
+        assert err.startswith("error: ")
+        assert message in err
+        assert err.count("\n") == 1
+        assert "Traceback" not in err
