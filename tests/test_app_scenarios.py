@@ -8,7 +8,6 @@ simulations are shared between the tests.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -39,16 +38,13 @@ def _page() -> AppTest:
     return at
 
 
-def _run_presets(at: AppTest, names: list[str]) -> float:
-    """Pick presets, run them against plan and baseline; seconds to the table."""
+def _run_presets(at: AppTest, names: list[str]) -> None:
+    """Pick presets and run them against plan and baseline (timing: benchmarks/)."""
     at.multiselect(key="scenarios_presets").set_value(names).run()
     at.number_input(key="scenarios_paths").set_value(N_PATHS).run()
-    start = time.perf_counter()
     at.button(key="scenarios_run").click().run()
-    elapsed = time.perf_counter() - start
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
-    return elapsed
 
 
 def _frame_with(at: AppTest, column: str):
@@ -70,7 +66,7 @@ def test_page_renders_on_the_demo_without_upload() -> None:
 def test_two_presets_show_side_by_side_with_differences_in_time() -> None:
     """Two presets x {plan, baseline}: KPI rows for all four runs, diffs vs ref."""
     at = _page()
-    elapsed = _run_presets(at, TWO_PRESETS)
+    _run_presets(at, TWO_PRESETS)
     table = at.dataframe[0].value
     runs = {
         whatif.run_label(s, p)
@@ -83,8 +79,6 @@ def test_two_presets_show_side_by_side_with_differences_in_time() -> None:
     other = table[(table["kpi"] == "stockout_days") & (table["run"] != reference)]
     assert (other[column] != "").all()
     assert (other["difference 95% CI"].str.startswith("[")).all()
-    # the Done-when figure: the plan is ready, the difference shows in < 10 s
-    assert elapsed < 10.0, f"run took {elapsed:.1f} s"
     assert len(at.get("download_button")) == 4
     at.selectbox(key="scenarios_reference").select(
         whatif.run_label(TWO_PRESETS[1], whatif.BASELINE_LABEL)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import resource
 import sys
-import time
 import tracemalloc
 import warnings
 from pathlib import Path
@@ -100,19 +99,16 @@ def test_five_million_triangles_refused_by_the_cap_in_bounded_memory(tmp_path):
     """5,000,001 triangles: refused naming max_triangles, fast, without parsing them."""
     path = write_huge(tmp_path / "huge.stl")
     tracemalloc.start()
-    started = time.perf_counter()
     try:
         with pytest.raises(GeometryError, match="max_triangles=5000000") as info:
             load_stl(path)
         _, peak_bytes = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    elapsed_s = time.perf_counter() - started
     assert f"{HUGE_TRIANGLES} triangles" in str(info.value)
     # Today the file is read whole before the header count is compared (250 MB);
-    # parsing it would take > 1 GB. Loose bounds: < 1.5x the file, < 20 s loaded.
+    # parsing it would take > 1 GB. Loose bound: < 1.5x the file.
     assert peak_bytes < 1.5 * path.stat().st_size
-    assert elapsed_s < 20
 
 
 def test_byte_cap_refuses_before_reading(tmp_path):

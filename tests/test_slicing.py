@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import math
-import time
 from pathlib import Path
 
 import numpy as np
@@ -304,13 +303,10 @@ def test_estimate_part_on_printers_filters() -> None:
 
 
 def test_fine_sphere_fast() -> None:
-    """A 327,680-triangle sphere (as A15) estimates in well under 2 s on 2 cores."""
+    """A 327,680-triangle sphere (as A15): time and filament near PrusaSlicer's (speed: bench)."""
     mesh = icosphere(25.0, 7)
     assert mesh.n_triangles == 327_680
-    start = time.perf_counter()
     est = estimate_print(mesh, profile=PrintProfile(), material=PLA)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 2.0
     # PrusaSlicer 2.5 on A15 (same sphere): 5337 s, 24.7 g; 15 % / 10 % bounds
     assert est.print_time_s == pytest.approx(5337, rel=0.15)
     assert est.filament_g == pytest.approx(24.7, rel=0.10)
