@@ -11,6 +11,10 @@
    edges) plus ``slice_mesh`` at 0.2 mm, and the full estimate. Goal: slicing
    in at most 2 s.
 
+The numba kernels (:mod:`planner._kernels`) are loaded by the warm-up call and
+are not timed; the first run after installing compiles them (about 5 s once,
+cached in ``planner/__pycache__``).
+
 Run: ``python benchmarks/bench_estimate.py``.
 """
 

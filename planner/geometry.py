@@ -1,14 +1,17 @@
-"""STL loading, checks and mass properties (numpy only).
+"""STL loading, checks and mass properties (numpy, and numba for the per-facet loops).
 
 :func:`load_stl` reads a binary or ASCII STL from a path or from bytes (an upload)
 with numpy-stl, refuses what is not a usable mesh with a :class:`GeometryError`
 that says why, and returns a :class:`Mesh` of float64 triangle vertices [mm].
-:func:`mesh_properties` computes volume, area, bounding box and centroid with
-vectorised numpy (signed tetrahedra sum), checks that the mesh is closed, and
-lists what looks wrong (open mesh, inverted normals, zero-area facets, units).
+:func:`mesh_properties` computes volume, area, bounding box and centroid
+(signed tetrahedra sum), checks that the mesh is closed, and lists what looks
+wrong (open mesh, inverted normals, zero-area facets, units). The sums, the
+vertex weld and the edge table are single passes compiled with numba
+(:mod:`planner._kernels`): about 40 ms on 330k triangles, against about 250 ms
+for the sort-based numpy version.
 
 numpy-stl's own ``get_mass_properties`` is never used: its exact closedness check
-takes about 20 s on 330k triangles, the numpy sum below about 0.05 s.
+takes about 20 s on 330k triangles.
 """
 
 from __future__ import annotations
@@ -19,9 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
+from planner import _kernels
 from planner.errors import GeometryError
 
 #: Bytes of a binary STL header (80) plus its uint32 triangle count.
@@ -281,13 +283,14 @@ def load_stl(
     vectors = _parse(data, name, ascii_mode=is_ascii)
     if vectors.shape[0] == 0:
         raise GeometryError(f"STL {name}: no triangle could be read")
-    finite = np.isfinite(vectors).all(axis=(1, 2))
-    if not finite.all():
+    vectors = np.ascontiguousarray(vectors, dtype=np.float64)
+    lo, hi, all_finite = _kernels.bounds(vectors.reshape(-1, 3))
+    if not all_finite:
+        finite = np.isfinite(vectors).all(axis=(1, 2))
         raise GeometryError(
             f"STL {name}: {int((~finite).sum())} of {vectors.shape[0]} triangles "
             "have NaN or infinite coordinates"
         )
-    lo, hi = _bounds(vectors.reshape(-1, 3))
     span = float((hi - lo).max())
     if not span <= MAX_MODEL_SPAN_MM:
         raise GeometryError(
@@ -295,7 +298,7 @@ def load_stl(
             f"{MAX_MODEL_SPAN_MM:g} mm (wrong units or a corrupt file)"
         )
     areas = triangle_areas(vectors)
-    if not (areas > _degenerate_area_mm2(vectors)).any():
+    if not (areas > _degenerate_area_mm2(lo, hi)).any():
         raise GeometryError(
             f"STL {name}: no facet with a non-zero area (all "
             f"{vectors.shape[0]} are degenerate)"
@@ -305,57 +308,43 @@ def load_stl(
 
 def triangle_areas(vectors: np.ndarray) -> np.ndarray:
     """Area of each triangle [mm²] of an ``(n, 3, 3)`` vertex array."""
-    cross = np.cross(vectors[:, 1] - vectors[:, 0], vectors[:, 2] - vectors[:, 0])
-    return 0.5 * np.sqrt(np.einsum("ij,ij->i", cross, cross))
+    return _kernels.facet_areas(np.ascontiguousarray(vectors, dtype=np.float64))
 
 
 def _bounds(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-axis min and max of ``(m, 3)`` points (reduces contiguous rows: fast)."""
-    columns = np.ascontiguousarray(points.T)
-    return columns.min(axis=1), columns.max(axis=1)
+    """Per-axis min and max of ``(m, 3)`` points."""
+    lo, hi, _ = _kernels.bounds(np.ascontiguousarray(points, dtype=np.float64))
+    return lo, hi
 
 
-def _degenerate_area_mm2(vectors: np.ndarray) -> float:
-    """Area [mm²] at or below which a facet counts as zero-area."""
-    lo, hi = _bounds(vectors.reshape(-1, 3))
+def _degenerate_area_mm2(lo: np.ndarray, hi: np.ndarray) -> float:
+    """Area [mm²] at or below which a facet counts as zero-area, from the bounds."""
     extent = float((hi - lo).max())
     return _DEGENERATE_AREA_FRAC * max(extent, 1e-9) ** 2
 
 
-def _group_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct-key ids of ``keys`` in sorted key order, by one stable argsort.
+def _weld_first_seen(
+    points: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Welded vertex id of each of ``(m, 3)`` points, numbered by first occurrence.
 
-    Returns ``(inverse, order, first)``: the id of each key, the stable sorting
-    permutation, and a mask over sorted positions marking each id's first key
-    (``order[first]`` is each id's first occurrence, as ``np.unique``'s
-    ``return_index``).
+    ``lo`` and ``hi`` are the points' bounds. Returns ``(inverse, first)``: the
+    id of each point and the index of each id's first point (its
+    representative position).
     """
-    n = keys.size
-    index_bits = max(int(n - 1).bit_length(), 1)
-    if n and keys.min() >= 0 and int(keys.max()).bit_length() + index_bits <= 62:
-        # non-negative keys with room for the index in the low bits: one plain
-        # sort of (key, index) pairs gives the stable order, faster than a
-        # stable argsort
-        packed = np.sort((keys.astype(np.int64) << index_bits) | np.arange(n))
-        order = packed & ((1 << index_bits) - 1)
-        sorted_keys = packed >> index_bits
-    else:
-        order = np.argsort(keys, kind="stable")
-        sorted_keys = keys[order]
-    first = np.empty(keys.size, dtype=bool)
-    first[:1] = True
-    np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=first[1:])
-    ids_sorted = np.cumsum(first) - 1
-    inverse = np.empty_like(ids_sorted)
-    inverse[order] = ids_sorted
-    return inverse, order, first
+    extent = float((hi - lo).max())
+    step = max(extent, 1e-9) / 2.0**_WELD_BITS
+    keys = _kernels.weld_keys(points, lo, step)
+    return _kernels.group_first_seen(keys)
 
 
 def weld_vertices(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Merge coincident vertices of a triangle soup.
 
-    Coordinates are rounded to a grid of (largest extent) / 2**20 and sorted as
-    one int64 key per vertex, so this is a vectorised ``np.unique``.
+    Coordinates are rounded to a grid of (largest extent) / 2**20 and packed
+    into one int64 key per vertex, grouped by a hash table (a compiled
+    ``np.unique``). Vertices are numbered in key order (x, then y, then z);
+    each takes the position of its first corner.
 
     Parameters
     ----------
@@ -369,43 +358,23 @@ def weld_vertices(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     vertices : np.ndarray
         Shape ``(m, 3)``: one representative position per welded vertex. [mm]
     """
-    points = vectors.reshape(-1, 3)
+    points = np.ascontiguousarray(vectors, dtype=np.float64).reshape(-1, 3)
     lo, hi = _bounds(points)
     extent = float((hi - lo).max())
     step = max(extent, 1e-9) / 2.0**_WELD_BITS
-    grid = np.rint((points - lo) / step).astype(np.int64)
-    keys = (grid[:, 0] << 42) | (grid[:, 1] << 21) | grid[:, 2]
-    inverse, order, first = _group_keys(keys)
-    return inverse.reshape(-1, 3), points[order[first]]
-
-
-def _edge_table(vertex_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Edge ids, facets per edge and the facet side across each side.
-
-    Returns ``(side_edge, edge_count, side_partner)``; ``side_partner[i, k]``
-    is the flat index ``3 * facet + side`` of another side on the same edge,
-    -1 on a border edge.
-    """
-    a = vertex_ids
-    b = np.roll(vertex_ids, -1, axis=1)
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    n_vertices = int(vertex_ids.max()) + 1
-    keys = (lo.astype(np.int64) * n_vertices + hi).ravel()
-    inverse, order, first = _group_keys(keys)
-    counts = np.bincount(inverse)
-    partner_sorted = np.full(keys.size, -1, dtype=np.int64)
-    same = ~first[1:]
-    partner_sorted[:-1][same] = order[1:][same]
-    partner_sorted[1:][same] = order[:-1][same]
-    partner = np.empty_like(partner_sorted)
-    partner[order] = partner_sorted
-    return inverse.reshape(-1, 3), counts, partner.reshape(-1, 3)
+    keys = _kernels.weld_keys(points, lo, step)
+    inverse, first = _kernels.group_first_seen(keys)
+    order = np.argsort(keys[first])
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return rank[inverse].reshape(-1, 3), points[first[order]]
 
 
 def edge_ids(vertex_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Undirected edge index of each triangle side.
 
-    Side ``k`` of a triangle joins its corners ``k`` and ``(k + 1) % 3``.
+    Side ``k`` of a triangle joins its corners ``k`` and ``(k + 1) % 3``. Edges
+    are numbered in the order their first side appears.
 
     Returns
     -------
@@ -414,20 +383,14 @@ def edge_ids(vertex_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     edge_count : np.ndarray
         Number of sides (facets) sharing each edge.
     """
-    side_edge, counts, _ = _edge_table(vertex_ids)
+    ids = np.ascontiguousarray(vertex_ids, dtype=np.int64)
+    side_edge, counts, _ = _kernels.edge_table(ids, int(ids.max()) + 1)
     return side_edge, counts
 
 
 def _shell_labels(side_partner: np.ndarray) -> tuple[int, np.ndarray]:
     """Edge-connected shells: their number and the shell of each facet."""
-    n = side_partner.shape[0]
-    partner = side_partner.ravel()
-    ok = partner >= 0
-    rows = np.repeat(np.arange(n, dtype=np.int64), 3)[ok]
-    graph = coo_matrix(
-        (np.ones(rows.size, dtype=np.int8), (rows, partner[ok] // 3)), shape=(n, n)
-    ).tocsr()
-    k, labels = connected_components(graph, directed=False)
+    k, labels = _kernels.shell_labels(np.ascontiguousarray(side_partner))
     return int(k), labels
 
 
@@ -630,10 +593,11 @@ def analyse_mesh(mesh: Mesh) -> MeshTopology:
     GeometryError
         When no facet has a non-zero area.
     """
-    vectors = np.asarray(mesh.vectors, dtype=np.float64)
+    vectors = np.ascontiguousarray(mesh.vectors, dtype=np.float64)
     warnings: list[str] = []
     areas = triangle_areas(vectors)
-    keep = areas > _degenerate_area_mm2(vectors)
+    bbox_min, bbox_max = _bounds(vectors.reshape(-1, 3))
+    keep = areas > _degenerate_area_mm2(bbox_min, bbox_max)
     n_dropped = int((~keep).sum())
     if not keep.any():
         raise GeometryError(
@@ -642,32 +606,32 @@ def analyse_mesh(mesh: Mesh) -> MeshTopology:
         )
     if n_dropped:
         warnings.append(f"{n_dropped} zero-area facets dropped")
-    vectors = vectors[keep]
-    areas = areas[keep]
-
-    bbox_min, bbox_max = _bounds(vectors.reshape(-1, 3))
+        vectors = vectors[keep]
+        areas = areas[keep]
+        bbox_min, bbox_max = _bounds(vectors.reshape(-1, 3))
     size = bbox_max - bbox_min
     origin = 0.5 * (bbox_min + bbox_max)
-    rel = vectors - origin
-    det = np.einsum("ij,ij->i", rel[:, 0], np.cross(rel[:, 1], rel[:, 2]))
-    signed_volume = float(det.sum()) / 6.0
-    area = float(areas.sum())
-
-    # weighted sums as matrix-vector products (much faster than reducing an
-    # (n, 3) product over its rows)
+    det_sum, area, det_moment, area_moment = _kernels.volume_sums(
+        vectors, origin, areas
+    )
+    signed_volume = det_sum / 6.0
     if abs(signed_volume) > 1e-12 * max(float(size.max()), 1e-9) ** 3:
-        centroid = origin + (det @ rel.sum(axis=1)) / (4.0 * det.sum())
+        centroid = origin + det_moment / (4.0 * det_sum)
     else:
-        centroid = origin + (areas @ rel.mean(axis=1)) / area
+        centroid = origin + area_moment / area
 
-    vertex_ids, welded = weld_vertices(vectors)
+    points = vectors.reshape(-1, 3)
+    vertex_ids, first = _weld_first_seen(points, bbox_min, bbox_max)
+    vertex_ids = vertex_ids.reshape(-1, 3)
     proper = (
         (vertex_ids[:, 0] != vertex_ids[:, 1])
         & (vertex_ids[:, 1] != vertex_ids[:, 2])
         & (vertex_ids[:, 2] != vertex_ids[:, 0])
     )
-    vertex_ids = vertex_ids[proper]
-    side_edge, edge_count, side_partner = _edge_table(vertex_ids)
+    if not proper.all():
+        vertex_ids = vertex_ids[proper]
+    side_edge, edge_count, side_partner = _kernels.edge_table(vertex_ids, first.size)
+    welded_vectors = _kernels.corner_positions(points, first, vertex_ids)
     n_bad_edges = int((edge_count != 2).sum())
     watertight = n_bad_edges == 0
     if not watertight:
@@ -685,7 +649,7 @@ def analyse_mesh(mesh: Mesh) -> MeshTopology:
     if units:
         warnings.append(units)
     overlap = _overlap_warning(
-        welded[vertex_ids], side_partner, -1 if signed_volume < 0 else 1
+        welded_vectors, side_partner, -1 if signed_volume < 0 else 1
     )
     if overlap:
         warnings.append(overlap)
@@ -707,7 +671,7 @@ def analyse_mesh(mesh: Mesh) -> MeshTopology:
     )
     return MeshTopology(
         properties=properties,
-        vectors=welded[vertex_ids],
+        vectors=welded_vectors,
         side_edge=side_edge,
         side_partner=side_partner,
         n_edges=int(edge_count.size),

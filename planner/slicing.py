@@ -4,12 +4,12 @@ The estimator slices the mesh like a slicer does, then models the extrusion
 paths and the printer's motion planner instead of generating G-code:
 
 1. :func:`slice_mesh` cuts every triangle with every layer's mid-height plane in
-   one vectorised pass (triangles x layers they straddle, in chunks). Each cut
-   is a segment oriented by the facet winding, so contours need no chaining:
-   the layer's area is the shoelace sum of cross products and its contour
-   length the sum of segment lengths. Segment ends sit on mesh edges, so the
-   successor of each segment is found by sorting edge keys; the open chains of
-   a non-watertight mesh are closed to their nearest start; loops are nested
+   one compiled pass (:mod:`planner._kernels`, triangles x layers they
+   straddle, layer by layer). Each cut is a segment oriented by the facet
+   winding, so contours need no chaining: the layer's area is the shoelace sum
+   of cross products and its contour length the sum of segment lengths.
+   Segment ends sit on mesh edges, so the successor of each segment is the cut
+   of the facet across its exit edge; the open chains of a non-watertight mesh are closed to their nearest start; loops are nested
    by winding number (holes to their islands; bodies inside another body, as
    in overlapping assembly meshes, dropped as a union would); corner angles
    and the per-axis jerk of every corner follow.
@@ -56,6 +56,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from planner import _kernels
 from planner.errors import GeometryError
 from planner.geometry import Mesh, MeshTopology, analyse_mesh
 from planner.printers import Material, Printer, PrintProfile
@@ -106,8 +107,6 @@ _INFILL_ANCHOR_WIDTHS = 6.0
 #: beyond them every loop counts as its own island or hole.
 _MAX_NEST_PAIRS = 5_000_000
 _MAX_NEST_SEGMENTS = 20_000_000
-#: Most (triangle, layer) cuts computed at once, to bound memory.
-_CHUNK_CUTS = 2_000_000
 #: Largest angle between contour pieces that still join into one segment [rad].
 _COLLINEAR_RAD = 1e-10
 #: Copy the contours of layers that repeat the layer below (False: cut each).
@@ -315,69 +314,6 @@ def layer_planes(
     return z, thickness
 
 
-def _cut_chunk(
-    columns: tuple[np.ndarray, np.ndarray, np.ndarray],
-    tri_idx: np.ndarray,
-    side_edge: np.ndarray,
-    layer: np.ndarray,
-    z: np.ndarray,
-    n_edges: int,
-) -> tuple[np.ndarray, ...]:
-    """Oriented cut segments of facets ``tri_idx`` with planes ``z`` (one each).
-
-    ``columns`` holds the corners' x, y and z, corner ``k`` of facet ``t`` at
-    ``3 t + k``.
-
-    Returns the start and end points, the (layer, edge) nodes they lie on, and
-    the flat side indices ``3 * facet + side`` of those edges.
-
-    A vertex on the plane counts as above it, so every cut triangle has exactly
-    one "odd" corner alone on its side; the cut joins its two sides touching that
-    corner. With counter-clockwise winding seen from outside, the contour runs
-    from side ``odd`` to side ``odd + 2`` when the odd corner is above the
-    plane and the other way when it is below: outer contours come out
-    counter-clockwise, holes clockwise.
-    """
-    # one coordinate at a time: gathers and arithmetic on (n, 2) or (n, 3)
-    # arrays are several times slower than on contiguous columns
-    xs, ys, zs = columns
-    corner0 = 3 * tri_idx
-    above = [zs[corner0 + k] >= z for k in range(3)]
-    one = (
-        above[0].view(np.int8) + above[1].view(np.int8) + above[2].view(np.int8)
-    ) == 1
-    # the odd corner: the first one above (when one is) or the first below
-    first_above = np.where(above[0], 0, np.where(above[1], 1, 2))
-    first_below = np.where(~above[0], 0, np.where(~above[1], 1, 2))
-    odd = np.where(one, first_above, first_below)
-    odd_prev = odd + 2
-    odd_prev[odd_prev >= 3] -= 3
-    side_a = np.where(one, odd, odd_prev)
-    side_b = np.where(one, odd_prev, odd)
-
-    def cut_point(side: np.ndarray) -> np.ndarray:
-        side_next = side + 1
-        side_next[side_next == 3] = 0
-        i0 = corner0 + side
-        i1 = corner0 + side_next
-        z0 = zs[i0]
-        t = (z - z0) / (zs[i1] - z0)
-        out = np.empty((i0.size, 2))
-        x0 = xs[i0]
-        out[:, 0] = x0 + t * (xs[i1] - x0)
-        y0 = ys[i0]
-        out[:, 1] = y0 + t * (ys[i1] - y0)
-        return out
-
-    p = cut_point(side_a)
-    q = cut_point(side_b)
-    base = layer.astype(np.int64) * n_edges
-    edges = side_edge.reshape(-1)
-    node_a = base + edges[corner0 + side_a]
-    node_b = base + edges[corner0 + side_b]
-    return p, q, node_a, node_b, corner0 + side_a, corner0 + side_b
-
-
 def _junction_g(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Marlin classic-jerk measure of a corner between unit directions u -> v.
 
@@ -509,6 +445,7 @@ def _close_open_chains(
 
 def _successors(
     topo: MeshTopology,
+    edge_facets: np.ndarray,
     seg_layer: np.ndarray,
     node_a: np.ndarray,
     node_b: np.ndarray,
@@ -523,20 +460,15 @@ def _successors(
     The successor is the cut that starts on the (layer, edge) node this one
     ends on. Across an edge of two facets it can only be the other facet's cut
     at the same layer, found through the facet across the exit side; only
-    cuts leaving through an edge of three or more facets (a non-manifold
-    mesh) are matched by sorting the nodes, which takes the first cut in
-    index order starting there.
+    cuts leaving through an edge of three or more facets (``edge_facets``, a
+    non-manifold mesh) are matched by sorting the nodes, which takes the first
+    cut in index order starting there.
     """
     n_seg = seg_layer.size
-    facets = np.bincount(topo.side_edge.reshape(-1), minlength=topo.n_edges)
-    across = topo.side_partner.reshape(-1)[exit_side]
-    other = np.maximum(across, 0) // 3
-    cut_there = (across >= 0) & (lo[other] <= seg_layer) & (seg_layer < hi[other])
-    cand = position_of[
-        np.where(cut_there, first_cut[other] + (seg_layer - lo[other]), 0)
-    ]
-    segment_next = np.where(cut_there & (node_a[cand] == node_b), cand, -1)
-    many = np.flatnonzero(facets[topo.side_edge.reshape(-1)[exit_side]] > 2)
+    segment_next, many = _kernels.successors(
+        seg_layer, node_a, node_b, exit_side, topo.side_partner, topo.side_edge,
+        edge_facets, lo, hi, first_cut, position_of,
+    )  # fmt: skip
     if many.size:
         order = np.argsort(node_a, kind="stable")
         sorted_a = node_a[order]
@@ -568,75 +500,15 @@ def _merge_collinear(
     its first piece, its last piece, and whether it joins pieces on opposite
     sides of an infill direction.
     """
-    n = seg_layer.size
-    dx = end[:, 0] - start[:, 0]
-    dy = end[:, 1] - start[:, 1]
-    length = np.hypot(dx, dy)
-    has_next = segment_next >= 0
-    j = np.where(has_next, segment_next, 0)
-    preds = np.bincount(segment_next[has_next], minlength=n)
-    merge = (
-        has_next
-        & (j != np.arange(n))
-        & (preds[j] == 1)
-        & (slope_cot == slope_cot[j])
-        # the slope run matters only on sloped walls
-        & ((slope_run == slope_run[j]) | (slope_cot == 0))
-        & (length > 0)
-        & (length[j] > 0)
-        & (dx * dx[j] + dy * dy[j] > 0)
-        & (np.abs(dx * dy[j] - dy * dx[j]) <= _COLLINEAR_RAD * length * length[j])
-    )
-    # the contour's extrema stay: the pieces lie on the same side of both
-    # infill directions, or one is too short to count (a mixed join)
-    same_side = ((dy - dx) * (dy[j] - dx[j]) > 0) & ((dy + dx) * (dy[j] + dx[j]) > 0)
-    merge &= same_side | (np.minimum(length, length[j]) < _EXTREMUM_MIN_RUN_MM)
-    mixed_join = merge & ~same_side
-    unchanged = (seg_layer, start, end, slope_cot, slope_run, segment_next)
-    index = np.arange(n)
-    piece = np.stack([dx, dy, length], axis=1)
-    if not merge.any():
-        return (*unchanged, piece, piece, index, index, index, mixed_join)
-    absorbed = np.zeros(n, dtype=bool)
-    absorbed[j[merge]] = True
-    # each piece's run: follow the joins back to the run's first piece, by
-    # pointer jumping (log2 of the longest run steps)
-    root = np.arange(n)
-    root[j[merge]] = np.flatnonzero(merge)
-    for _ in range(64):
-        up = root[root]
-        if np.array_equal(up, root):
-            break
-        root = up
-    if absorbed[root].any():
-        # a loop of collinear pieces only (numerically degenerate): keep all
-        return (*unchanged, piece, piece, index, index, index, mixed_join)
-    heads = np.flatnonzero(~absorbed)
-    rank = np.empty(n, dtype=np.int64)
-    rank[heads] = np.arange(heads.size)
-    run = rank[root]
-    tail = np.empty(heads.size, dtype=np.int64)
-    ends = np.flatnonzero(~merge)
-    tail[run[ends]] = ends
-    first_member = np.full(heads.size, n)
-    np.minimum.at(first_member, run, index)
-    mixed = np.bincount(run, mixed_join, minlength=heads.size) > 0
-    new_index = np.full(n, -1)
-    new_index[heads] = np.arange(heads.size)
-    nxt = segment_next[tail]
-    return (
-        seg_layer[heads],
-        start[heads],
-        end[tail],
-        slope_cot[heads],
-        slope_run[heads],
-        np.where(nxt >= 0, new_index[np.maximum(nxt, 0)], -1),
-        piece[heads],
-        piece[tail],
-        first_member,
-        heads,
-        tail,
-        mixed,
+    return _kernels.merge_collinear(
+        np.ascontiguousarray(seg_layer, dtype=np.int64),
+        np.ascontiguousarray(start, dtype=np.float64),
+        np.ascontiguousarray(end, dtype=np.float64),
+        np.ascontiguousarray(slope_cot, dtype=np.float64),
+        np.ascontiguousarray(slope_run, dtype=np.float64),
+        np.ascontiguousarray(segment_next, dtype=np.int64),
+        _COLLINEAR_RAD,
+        _EXTREMUM_MIN_RUN_MM,
     )
 
 
@@ -802,9 +674,6 @@ def slice_mesh(
     run_top, run_bottom = _slope_runs(
         vz, zmin, zmax, topo.side_partner, topo.orientation, facet_cot
     )
-    # radix-sortable layer keys: cuts are ordered layer by layer (triangle
-    # order within a layer), so a contour's segments lie close together
-    layer_key = np.int16 if n_layers < np.iinfo(np.int16).max else np.int64
     cut_tris = np.flatnonzero(count)
     if cut_tris.size == 0:
         raise GeometryError(f"mesh {getattr(mesh, 'name', '')!r}: no layer to slice")
@@ -814,43 +683,21 @@ def slice_mesh(
     first_cut = np.zeros(count.size, dtype=np.int64)
     first_cut[cut_tris] = cum - count[cut_tris]
     position_of = np.empty(int(cum[-1]), dtype=np.int64)
+    offset = np.array(
+        [0.5 * (lo_xyz[0] + hi_xyz[0]), 0.5 * (lo_xyz[1] + hi_xyz[1]), lo_xyz[2]]
+    )
+    edge_facets = np.bincount(topo.side_edge.reshape(-1), minlength=topo.n_edges)
     flat_next = np.arange(xs.size) + 1
     flat_next[2::3] -= 3
 
     def cut_layers(todo: np.ndarray) -> dict[str, np.ndarray]:
         """Merged contour segments of the layers marked in ``todo``."""
-        bounds = np.searchsorted(cum, np.arange(_CHUNK_CUTS, cum[-1], _CHUNK_CUTS))
-        done = 0
-        pieces = []
-        for chunk in np.split(cut_tris, bounds):
-            if chunk.size == 0:
-                continue
-            reps = count[chunk]
-            tri_idx = np.repeat(chunk, reps)
-            offsets = np.repeat(np.cumsum(reps) - reps, reps)
-            layer = lo[tri_idx] + (np.arange(tri_idx.size) - offsets)
-            wanted = todo[layer]
-            if not wanted.all():
-                tri_idx, layer = tri_idx[wanted], layer[wanted]
-            by_layer = np.argsort(layer.astype(layer_key), kind="stable")
-            tri_idx, layer = tri_idx[by_layer], layer[by_layer]
-            cut = _cut_chunk(
-                (xs, ys, zs), tri_idx, topo.side_edge, layer, z_planes[layer],
-                topo.n_edges,
-            )  # fmt: skip
-            position_of[first_cut[tri_idx] + (layer - lo[tri_idx])] = done + np.arange(
-                layer.size
+        seg_layer, tri_idx, p, q, node_a, node_b, side_a, side_b = (
+            _kernels.cut_facets(
+                topo.vectors, offset, cut_tris, lo, hi, todo, z_planes,
+                topo.side_edge, topo.n_edges, first_cut, position_of,
             )
-            done += layer.size
-            pieces.append((layer, *cut, tri_idx))
-        seg_layer = np.concatenate([x[0] for x in pieces])
-        p = np.concatenate([x[1] for x in pieces])
-        q = np.concatenate([x[2] for x in pieces])
-        node_a = np.concatenate([x[3] for x in pieces])
-        node_b = np.concatenate([x[4] for x in pieces])
-        side_a = np.concatenate([x[5] for x in pieces])
-        side_b = np.concatenate([x[6] for x in pieces])
-        tri_idx = np.concatenate([x[7] for x in pieces])
+        )  # fmt: skip
         slope_cot = facet_cot[tri_idx] * topo.orientation
         seg_z = z_planes[seg_layer]
         slope_run = np.where(
@@ -860,8 +707,9 @@ def slice_mesh(
             p, q, node_a, node_b = q, p, node_b, node_a
             side_a, side_b = side_b, side_a
         segment_next = _successors(
-            topo, seg_layer, node_a, node_b, side_b, lo, hi, first_cut, position_of
-        )
+            topo, edge_facets, seg_layer, node_a, node_b, side_b, lo, hi,
+            first_cut, position_of,
+        )  # fmt: skip
         merged = _merge_collinear(seg_layer, p, q, slope_cot, slope_run, segment_next)
         heads, tails, mixed = merged[-3:]
         entry, leave = side_a[heads], side_b[tails]

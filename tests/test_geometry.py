@@ -240,17 +240,70 @@ def test_volume_area_match_numpy_stl_reference() -> None:
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.lists(st.integers(-50, 50), min_size=1, max_size=200))
-def test_group_keys_matches_numpy_unique(values: list[int]) -> None:
-    """The single-argsort grouping used for welding and edges gives np.unique's
-    inverse ids and first occurrences (an independent implementation)."""
-    from planner.geometry import _group_keys
+@given(st.lists(st.integers(0, 50), min_size=1, max_size=200))
+def test_hash_grouping_matches_numpy_unique(values: list[int]) -> None:
+    """The hash-table grouping used for welding gives the same groups as
+    np.unique (an independent implementation), numbered by first occurrence."""
+    from planner._kernels import group_first_seen
 
-    keys = np.asarray(values, dtype=np.int64)
-    inverse, order, first = _group_keys(keys)
+    keys = np.asarray(values, dtype=np.int64) * 2_654_435_761
+    inverse, first = group_first_seen(keys)
     _, index, expected = np.unique(keys, return_index=True, return_inverse=True)
-    np.testing.assert_array_equal(inverse, expected.ravel())
-    np.testing.assert_array_equal(order[first], index)
+    np.testing.assert_array_equal(np.sort(first), np.sort(index))
+    np.testing.assert_array_equal(first, np.sort(first))
+    np.testing.assert_array_equal(keys[first][inverse], keys)
+    np.testing.assert_array_equal(index[expected.ravel()], first[inverse])
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(0, 6), min_size=3, max_size=90))
+def test_edge_table_matches_sorted_grouping(values: list[int]) -> None:
+    """Edge ids, counts and side partners from the hash table agree with a
+    brute-force pairing of sides on equal vertex pairs: the first side of an
+    edge pairs with the second, every later side with the one before it."""
+    from planner._kernels import edge_table
+
+    ids = np.asarray(values[: 3 * (len(values) // 3)], dtype=np.int64).reshape(-1, 3)
+    side_edge, counts, partner = edge_table(ids, 7)
+    pairs = [
+        tuple(sorted((int(ids[t, k]), int(ids[t, (k + 1) % 3]))))
+        for t in range(ids.shape[0])
+        for k in range(3)
+    ]
+    edge = side_edge.ravel()
+    for s, pair in enumerate(pairs):
+        same = [r for r, other in enumerate(pairs) if other == pair]
+        assert all(edge[r] == edge[s] for r in same)
+        assert counts[edge[s]] == len(same)
+        rank = same.index(s)
+        want = -1 if len(same) == 1 else same[1] if rank == 0 else same[rank - 1]
+        assert partner.ravel()[s] == want
+    assert len(set(pairs)) == counts.size
+
+
+def test_shell_labels_match_scipy() -> None:
+    """Union-find shell labels equal scipy's connected components (numbered by
+    lowest facet) on two boxes plus a stray triangle, interleaved."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from planner.geometry import _shell_labels
+
+    tri = np.concatenate(
+        [_shifted_box((1.0, 1.0, 1.0), (5.0, 0, 0)), box_mesh().vectors,
+         [[[20.0, 0, 0], [21.0, 0, 0], [20.0, 1.0, 0]]]]
+    )  # fmt: skip
+    tri = tri[np.random.default_rng(3).permutation(tri.shape[0])]
+    topo = analyse_mesh(Mesh(vectors=tri))
+    k, labels = _shell_labels(topo.side_partner)
+    partner = topo.side_partner.ravel()
+    ok = partner >= 0
+    rows = np.repeat(np.arange(tri.shape[0]), 3)[ok]
+    n = tri.shape[0]
+    graph = coo_matrix((np.ones(rows.size), (rows, partner[ok] // 3)), shape=(n, n))
+    k_ref, ref = connected_components(graph, directed=False)
+    assert (k, labels.tolist()) == (k_ref, ref.tolist())
+    assert k == 3
 
 
 def test_side_partner_of_cube_and_open_box() -> None:
