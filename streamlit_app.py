@@ -2,7 +2,10 @@
 
 import streamlit as st
 
+from planner.ui import cache
+
 st.set_page_config(layout="wide", page_title="Sparecast")
+cache.start_kernel_warm_up()
 st.navigation(
     [
         st.Page(

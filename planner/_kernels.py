@@ -545,3 +545,357 @@ def merge_collinear(
         seg_layer, start, end, slope_cot, slope_run, segment_next, piece,
         piece, index, index, index, mixed_join,
     )  # fmt: skip
+
+
+@njit(cache=True, error_model="numpy")
+def trapezoid_time(
+    length: float, entry: float, exit_: float, cruise: float, a: float
+) -> float:
+    """:func:`planner.slicing.trapezoid_time_s` of one move [s], same operations."""
+    v0 = min(entry, cruise)
+    v1 = min(exit_, cruise)
+    peak = min(cruise, np.sqrt(a * length + 0.5 * (v0 * v0 + v1 * v1)))
+    peak = max(peak, max(v0, v1))
+    d_acc = (peak * peak - v0 * v0) / (2.0 * a)
+    d_dec = (peak * peak - v1 * v1) / (2.0 * a)
+    d_cruise = max(length - d_acc - d_dec, 0.0)
+    t_cruise = d_cruise / peak if peak > 0 else 0.0
+    return (peak - v0) / a + (peak - v1) / a + t_cruise
+
+
+@njit(cache=True)
+def plan_sweeps(
+    limit_sq: np.ndarray,
+    free_sq: np.ndarray,
+    reach: np.ndarray,
+    reach_next: np.ndarray,
+    prev_src: np.ndarray,
+    next_src: np.ndarray,
+    no_next: np.ndarray,
+    max_sweeps: int,
+) -> np.ndarray:
+    """Squared end speeds after at most ``max_sweeps`` full planner sweeps.
+
+    One sweep (a Jacobi step, every segment from the previous sweep's values):
+    forwards, ``f_i = min(s_i + reach_i, v_i)`` with ``s_i`` the end speed of
+    ``prev_src[i]`` (or ``free_sq[prev_src[i] - n]`` at a chain start); then
+    ``v_i = min(f_i, f_next + reach_next_i)``, or ``limit_sq`` at a chain end.
+    Stops early after a sweep that changes nothing. The same numbers as
+    :func:`planner.slicing._plan_sweeps`, which sweeps only where the inputs
+    changed.
+    """
+    n = limit_sq.size
+    # this sweep's end speeds, then the free start speeds (indexed n + i)
+    v = np.empty(2 * n)
+    v[:n] = limit_sq
+    v[n:] = free_sq
+    out = v.copy()
+    forward = np.empty(n + 1)
+    forward[n] = 0.0
+    for _ in range(max_sweeps):
+        for i in range(n):
+            forward[i] = min(v[prev_src[i]] + reach[i], v[i])
+        n_changed = 0
+        for i in range(n):
+            value = min(forward[i], forward[next_src[i]] + reach_next[i])
+            value = limit_sq[i] if no_next[i] else value
+            n_changed += value != v[i]
+            out[i] = value
+        v, out = out, v
+        if n_changed == 0:
+            break
+    return v[:n].copy()
+
+
+@njit(cache=True, error_model="numpy")
+def contour_times(
+    segment_next: np.ndarray,
+    length: np.ndarray,
+    junction_g: np.ndarray,
+    speeds: np.ndarray,
+    acceleration: np.ndarray,
+    jerk: float,
+    seam: np.ndarray,
+    max_sweeps: int,
+) -> np.ndarray:
+    """The loops of :func:`planner.slicing._contour_time_s`: planned segment times.
+
+    ``speeds`` is ``(k, n)``; returns ``(2 k, n)`` [s], rows ``2 i`` with the
+    loops cut at ``seam`` and ``2 i + 1`` uncut, for speed row ``i``. Per
+    segment: the junction limit ``min(v, v_next, jerk / g)`` (``min(jerk, v)``
+    at a chain end), :func:`plan_sweeps` of the squared limits, and
+    :func:`trapezoid_time` from the previous segment's end speed (the free
+    speed at a chain start) to its own.
+    """
+    n = length.size
+    k = speeds.shape[0]
+    out = np.empty((2 * k, n))
+    reach = np.empty(n)
+    jerk_limit = np.empty(n)
+    for i in range(n):
+        reach[i] = 2.0 * acceleration[i] * length[i]
+        jerk_limit[i] = jerk / junction_g[i]
+    nxt = np.empty(n, dtype=np.int64)
+    prev = np.empty(n, dtype=np.int64)
+    nxt_i = np.empty(n, dtype=np.int64)
+    prev_src = np.empty(n, dtype=np.int64)
+    next_src = np.empty(n, dtype=np.int64)
+    no_next = np.empty(n, dtype=np.bool_)
+    reach_next = np.empty(n)
+    limit_sq = np.empty(n)
+    free = np.empty(n)
+    free_sq = np.empty(n)
+    end_speed = np.empty(n)
+    entry = np.empty(n)
+    for uncut in range(2):
+        for i in range(n):
+            nxt[i] = -1 if (uncut == 0 and seam[i]) else segment_next[i]
+            prev[i] = -1
+        for i in range(n):
+            if nxt[i] >= 0:
+                prev[nxt[i]] = i
+        for i in range(n):
+            has_next = nxt[i] >= 0
+            nxt_i[i] = nxt[i] if has_next else i
+            reach_next[i] = reach[nxt_i[i]]
+            prev_src[i] = prev[i] if prev[i] >= 0 else n + i
+            next_src[i] = nxt[i] if has_next else n
+            no_next[i] = not has_next
+        for row in range(k):
+            speed = speeds[row]
+            for i in range(n):
+                free[i] = min(jerk, speed[i])
+                if no_next[i]:
+                    limit = free[i]
+                else:
+                    limit = min(min(speed[i], speed[nxt_i[i]]), jerk_limit[i])
+                limit_sq[i] = limit * limit
+                free_sq[i] = free[i] * free[i]
+            v_sq = plan_sweeps(
+                limit_sq, free_sq, reach, reach_next, prev_src, next_src, no_next,
+                max_sweeps,
+            )  # fmt: skip
+            for i in range(n):
+                end_speed[i] = np.sqrt(v_sq[i])
+            for i in range(n):
+                src = prev_src[i]
+                entry[i] = end_speed[src] if src < n else free[src - n]
+            # a plain element-wise loop, which the compiler vectorises
+            target = out[2 * row + uncut]
+            for i in range(n):
+                target[i] = trapezoid_time(
+                    length[i], entry[i], end_speed[i], speed[i], acceleration[i]
+                )
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def contour_measures(
+    p: np.ndarray,
+    q: np.ndarray,
+    segment_next: np.ndarray,
+    seg_layer: np.ndarray,
+    seg_loop: np.ndarray,
+    shoelace: np.ndarray,
+    first_piece: np.ndarray,
+    last_piece: np.ndarray,
+    n_layers: int,
+    n_loops: int,
+    min_run: float,
+) -> tuple:
+    """The per-segment measures and per-layer sums at the end of ``slice_mesh``.
+
+    Per segment, from start ``p`` to end ``q`` ``(m, 2)``: length ``hypot(dx,
+    dy)``, unit direction ``(ux, uy)`` (a zero-length segment takes its
+    successor's, three times over), the junction measure into its successor
+    (2 at a chain end), the cross and dot products of the two directions (for
+    the turning angle), and the absolute component across this layer's infill
+    direction. Per loop: the length. Per layer: the shoelace area, the
+    contour length, the extents across the 45 and 135 degree lines, the
+    across-infill extent, the local extrema (half the sign flips across each
+    infill direction between runs at least ``min_run`` long) and the bounding
+    box size. Sums are sequential in segment order, as ``np.bincount``.
+
+    Returns ``(length, junction_g, cross, dot, has_next, loop_length, area,
+    contour, extent, seg_cross, fill_extent, extrema, bbox)``.
+    """
+    m = seg_layer.size
+    half = np.sqrt(0.5)
+    length = np.empty(m)
+    ux = np.empty(m)
+    uy = np.empty(m)
+    has_next = np.empty(m, dtype=np.bool_)
+    n_zero = 0
+    for i in range(m):
+        dx = q[i, 0] - p[i, 0]
+        dy = q[i, 1] - p[i, 1]
+        length[i] = np.hypot(dx, dy)
+        has_next[i] = segment_next[i] >= 0
+        if length[i] > 0:
+            ux[i] = dx / length[i]
+            uy[i] = dy / length[i]
+        else:
+            ux[i] = 0.0
+            uy[i] = 0.0
+            if has_next[i]:
+                n_zero += 1
+    if n_zero:
+        # zero-length cuts (a vertex on the plane): three rounds of taking the
+        # successor's direction, each from the previous round's values
+        zero = np.empty(n_zero, dtype=np.int64)
+        k = 0
+        for i in range(m):
+            if not length[i] > 0 and has_next[i]:
+                zero[k] = i
+                k += 1
+        new_x = np.empty(n_zero)
+        new_y = np.empty(n_zero)
+        for _ in range(3):
+            for k in range(n_zero):
+                new_x[k] = ux[segment_next[zero[k]]]
+                new_y[k] = uy[segment_next[zero[k]]]
+            for k in range(n_zero):
+                ux[zero[k]] = new_x[k]
+                uy[zero[k]] = new_y[k]
+    junction_g = np.empty(m)
+    cross = np.empty(m)
+    dot = np.empty(m)
+    seg_cross = np.empty(m)
+    loop_length = np.zeros(n_loops)
+    area = np.zeros(n_layers)
+    contour = np.zeros(n_layers)
+    extent = np.zeros((n_layers, 2))
+    fill_extent = np.zeros(n_layers)
+    flips = np.zeros(n_layers)
+    lo = np.full((n_layers, 2), np.inf)
+    hi = np.full((n_layers, 2), -np.inf)
+    present = np.zeros(n_layers, dtype=np.bool_)
+    for i in range(m):
+        nxt = segment_next[i] if has_next[i] else i
+        ax, ay, bx, by = ux[i], uy[i], ux[nxt], uy[nxt]
+        if has_next[i]:
+            cx = abs(ax - bx) if ax * bx >= 0 else max(abs(ax), abs(bx))
+            cy = abs(ay - by) if ay * by >= 0 else max(abs(ay), abs(by))
+            junction_g[i] = max(cx, cy)
+        else:
+            junction_g[i] = 2.0
+        cross[i] = ax * by - ay * bx
+        # from a zero start, as np.einsum sums: -0.0 comes out as +0.0
+        dot[i] = 0.0 + ax * bx + ay * by
+        k = seg_layer[i]
+        dx = q[i, 0] - p[i, 0]
+        dy = q[i, 1] - p[i, 1]
+        across_45 = (dy - dx) * half
+        across_135 = (dy + dx) * half
+        loop_length[seg_loop[i]] += length[i]
+        area[k] += shoelace[i]
+        contour[k] += length[i]
+        extent[k, 0] += abs(across_45)
+        extent[k, 1] += abs(across_135)
+        seg_cross[i] = abs(across_45 if k % 2 == 0 else across_135)
+        fill_extent[k] += seg_cross[i]
+        run = has_next[i] and min(last_piece[i, 2], first_piece[nxt, 2]) >= min_run
+        n_flips = 0
+        if run:
+            last_45 = (last_piece[i, 1] - last_piece[i, 0]) * half
+            last_135 = (last_piece[i, 1] + last_piece[i, 0]) * half
+            first_45 = (first_piece[nxt, 1] - first_piece[nxt, 0]) * half
+            first_135 = (first_piece[nxt, 1] + first_piece[nxt, 0]) * half
+            n_flips = (last_45 * first_45 < 0) + (last_135 * first_135 < 0)
+        flips[k] += n_flips
+        present[k] = True
+        for axis in range(2):
+            lo[k, axis] = min(lo[k, axis], min(p[i, axis], q[i, axis]))
+            hi[k, axis] = max(hi[k, axis], max(p[i, axis], q[i, axis]))
+    extrema = flips / 2.0
+    bbox = np.zeros((n_layers, 2))
+    for k in range(n_layers):
+        if present[k]:
+            bbox[k, 0] = hi[k, 0] - lo[k, 0]
+            bbox[k, 1] = hi[k, 1] - lo[k, 1]
+    return (
+        length, junction_g, cross, dot, has_next, loop_length, area, contour,
+        extent, seg_cross, fill_extent, extrema, bbox,
+    )  # fmt: skip
+
+
+@njit(cache=True)
+def chain_components(
+    segment_next: np.ndarray, first_member: np.ndarray
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """Loops of contour segments: components joined by ``segment_next``.
+
+    Union-find over the successor links, loops numbered by their lowest
+    segment: the same labels as ``scipy.sparse.csgraph.connected_components``
+    (weak connection) on that graph. Returns ``(n_loops, seg_loop, probe,
+    first_seg)``: per loop, the smallest ``first_member`` of its segments and
+    its first segment.
+    """
+    n = segment_next.size
+    parent = np.arange(n)
+    for i in range(n):
+        j = segment_next[i]
+        if j < 0:
+            continue
+        a = i
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        b = j
+        while parent[b] != b:
+            parent[b] = parent[parent[b]]
+            b = parent[b]
+        if a < b:
+            parent[b] = a
+        elif b < a:
+            parent[a] = b
+    labels = np.empty(n, dtype=np.int64)
+    probe = np.empty(n, dtype=np.int64)
+    first_seg = np.empty(n, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        root = i
+        while parent[root] != root:
+            root = parent[root]
+        if root == i:
+            labels[i] = k
+            probe[k] = first_member[i]
+            first_seg[k] = i
+            k += 1
+        else:
+            label = labels[root]
+            labels[i] = label
+            probe[label] = min(probe[label], first_member[i])
+    return k, labels, probe[:k], first_seg[:k]
+
+
+@njit(cache=True)
+def seam_segments(
+    segment_loop: np.ndarray,
+    segment_next: np.ndarray,
+    junction_g: np.ndarray,
+    n_loops: int,
+) -> np.ndarray:
+    """The loops of :func:`planner.slicing._seam_segments`: one seam per closed loop.
+
+    Per loop the largest junction measure, then the first segment (lowest
+    index) reaching it; marked only for loops with no chain end.
+    """
+    m = segment_loop.size
+    g_max = np.full(n_loops, -np.inf)
+    closed = np.ones(n_loops, dtype=np.bool_)
+    for i in range(m):
+        loop = segment_loop[i]
+        g_max[loop] = max(g_max[loop], junction_g[i])
+        if segment_next[i] < 0:
+            closed[loop] = False
+    chosen = np.full(n_loops, m, dtype=np.int64)
+    for i in range(m):
+        loop = segment_loop[i]
+        if junction_g[i] == g_max[loop] and chosen[loop] == m:
+            chosen[loop] = i
+    seam = np.zeros(m, dtype=np.bool_)
+    for loop in range(n_loops):
+        if closed[loop] and chosen[loop] < m:
+            seam[chosen[loop]] = True
+    return seam

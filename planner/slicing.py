@@ -53,8 +53,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from planner import _kernels
 from planner.errors import GeometryError
@@ -867,25 +865,16 @@ def slice_mesh(
             [first_member, n_pieces + np.arange(n_seg - n_merged)]
         )
         piece_start = np.concatenate([piece_start, p[n_merged:]])
-    has_next = segment_next >= 0
-    graph = coo_matrix(
-        (
-            np.ones(int(has_next.sum())),
-            (np.flatnonzero(has_next), segment_next[has_next]),
-        ),
-        shape=(n_seg, n_seg),
+    n_loops, seg_loop, probe, first_seg = _kernels.chain_components(
+        np.ascontiguousarray(segment_next, dtype=np.int64),
+        np.ascontiguousarray(first_member, dtype=np.int64),
     )
-    n_loops, seg_loop = connected_components(graph, directed=True, connection="weak")
     shoelace = 0.5 * (p[:, 0] * q[:, 1] - p[:, 1] * q[:, 0])
     loop_area = np.bincount(seg_loop, shoelace, minlength=n_loops)
     loop_layer = np.zeros(n_loops, dtype=np.int64)
     loop_layer[seg_loop] = seg_layer
     # each loop's probe point: the start of its first piece before merging
-    probe = np.full(n_loops, np.iinfo(np.int64).max)
-    np.minimum.at(probe, seg_loop, first_member)
     probe_point = piece_start[probe]
-    first_seg = np.full(n_loops, n_seg)
-    np.minimum.at(first_seg, seg_loop, np.arange(n_seg))
     if copied.any() and n_seg == n_merged and bool((np.diff(first_seg) > 0).all()):
         # loops numbered in segment order: a copied layer's loops are its
         # source layer's, in the same order, and nest the same way
@@ -933,79 +922,20 @@ def slice_mesh(
     if n_seg == 0:
         raise GeometryError(f"mesh {getattr(mesh, 'name', '')!r}: no layer to slice")
 
-    dx = q[:, 0] - p[:, 0]
-    dy = q[:, 1] - p[:, 1]
-    length = np.hypot(dx, dy)
-    # unit directions, one coordinate at a time (contiguous columns are
-    # several times faster than (n, 2) arrays)
-    positive = length > 0
-    ux = np.divide(dx, length, out=np.zeros(n_seg), where=positive)
-    uy = np.divide(dy, length, out=np.zeros(n_seg), where=positive)
-    # zero-length cuts (a vertex on the plane) take their successor's direction
-    has_next = segment_next >= 0
-    for _ in range(3):
-        zero = ~positive & has_next
-        if not zero.any():
-            break
-        ux[zero] = ux[segment_next[zero]]
-        uy[zero] = uy[segment_next[zero]]
-    nxt = np.where(has_next, segment_next, np.arange(n_seg))
-    vx, vy = ux[nxt], uy[nxt]
-    junction_g = np.where(has_next, _junction_g_xy(ux, uy, vx, vy), 2.0)
-    cross = ux * vy - uy * vx
-    dot = np.einsum("ij,ij->i", np.stack([ux, uy], axis=1), np.stack([vx, vy], axis=1))
+    (
+        length, junction_g, cross, dot, has_next, loop_length, area, contour,
+        extent, cross_infill, fill_extent, extrema, bbox,
+    ) = _kernels.contour_measures(
+        np.ascontiguousarray(p), np.ascontiguousarray(q),
+        np.ascontiguousarray(segment_next, dtype=np.int64),
+        np.ascontiguousarray(seg_layer, dtype=np.int64),
+        np.ascontiguousarray(seg_loop, dtype=np.int64), np.ascontiguousarray(shoelace),
+        np.ascontiguousarray(first_piece), np.ascontiguousarray(last_piece),
+        n_layers, n_loops, _EXTREMUM_MIN_RUN_MM,
+    )  # fmt: skip
     turn = np.where(has_next, np.arctan2(cross, dot), 0.0)
     turn_weight = 2.0 * np.tan(0.5 * np.clip(turn, -_MAX_TURN_RAD, _MAX_TURN_RAD))
-
-    loop_length = np.bincount(seg_loop, length, minlength=n_loops)
     loop_turning = np.bincount(seg_loop, turn_weight, minlength=n_loops)
-
-    area = np.bincount(seg_layer, shoelace, minlength=n_layers)
-    contour = np.bincount(seg_layer, length, minlength=n_layers)
-    # components across the 45 and 135 degree infill lines (their normals
-    # (-1, 1) / sqrt 2 and (1, 1) / sqrt 2)
-    across = (
-        (dy - dx) * math.sqrt(0.5),
-        (dy + dx) * math.sqrt(0.5),
-    )
-    extent = np.stack(
-        [np.bincount(seg_layer, np.abs(c), minlength=n_layers) for c in across],
-        axis=1,
-    )
-    # rectilinear infill alternates between 45 degree (even layers) and 135
-    # degree lines
-    cross = np.abs(np.where(seg_layer % 2 == 0, across[0], across[1]))
-    fill_extent = np.bincount(seg_layer, cross, minlength=n_layers)
-    # local extrema of the contour across the infill lines: each pair beyond
-    # the first of a region starts another infill piece
-    run = has_next & (
-        np.minimum(last_piece[:, 2], first_piece[nxt, 2]) >= _EXTREMUM_MIN_RUN_MM
-    )
-    # across the infill lines, from each segment's last piece to the next
-    # one's first piece (merged segments keep the pieces' own directions)
-    first_across = [
-        (first_piece[:, 1] - first_piece[:, 0]) * math.sqrt(0.5),
-        (first_piece[:, 1] + first_piece[:, 0]) * math.sqrt(0.5),
-    ]
-    last_across = [
-        (last_piece[:, 1] - last_piece[:, 0]) * math.sqrt(0.5),
-        (last_piece[:, 1] + last_piece[:, 0]) * math.sqrt(0.5),
-    ]
-    flips = sum(
-        (c_last * c_first[nxt] < 0) & run
-        for c_last, c_first in zip(last_across, first_across, strict=True)
-    )
-    extrema = np.bincount(seg_layer, flips, minlength=n_layers) / 2.0
-    by_layer = np.argsort(seg_layer, kind="stable")
-    starts = np.searchsorted(seg_layer[by_layer], np.arange(n_layers))
-    present = np.bincount(seg_layer, minlength=n_layers) > 0
-    bbox = np.zeros((n_layers, 2))
-    for axis in range(2):
-        coord = np.minimum(p[by_layer, axis], q[by_layer, axis])
-        coord_hi = np.maximum(p[by_layer, axis], q[by_layer, axis])
-        lo_ax = np.minimum.reduceat(coord, starts[present])
-        hi_ax = np.maximum.reduceat(coord_hi, starts[present])
-        bbox[present, axis] = hi_ax - lo_ax
 
     return LayerStack(
         z_mm=z_planes,
@@ -1026,7 +956,7 @@ def slice_mesh(
         segment_next=segment_next,
         segment_junction_g=junction_g,
         segment_slope_cot=slope_cot,
-        segment_cross_mm=cross,
+        segment_cross_mm=cross_infill,
         segment_slope_run_mm=np.minimum(slope_run, 1e6),
         flat_up_mm2=flat_up,
         flat_down_mm2=flat_down,
@@ -1076,18 +1006,12 @@ def _seam_segments(stack: LayerStack) -> np.ndarray:
     PrusaSlicer's aligned seam sits in the sharpest corner: the segment ending
     at the largest jerk measure of each loop (the first one of a smooth loop).
     """
-    n_loops = stack.loop_layer.size
-    loop = stack.segment_loop
-    g = stack.segment_junction_g
-    closed = np.bincount(loop, stack.segment_next < 0, minlength=n_loops) == 0
-    g_max = np.full(n_loops, -np.inf)
-    np.maximum.at(g_max, loop, g)
-    candidate = np.flatnonzero(g == g_max[loop])
-    chosen = np.full(n_loops, loop.size)
-    np.minimum.at(chosen, loop[candidate], candidate)
-    seam = np.zeros(loop.size, dtype=bool)
-    seam[chosen[closed & (chosen < loop.size)]] = True
-    return seam
+    return _kernels.seam_segments(
+        np.ascontiguousarray(stack.segment_loop, dtype=np.int64),
+        np.ascontiguousarray(stack.segment_next, dtype=np.int64),
+        np.ascontiguousarray(stack.segment_junction_g, dtype=np.float64),
+        stack.loop_layer.size,
+    )
 
 
 def _plan_sweeps(
@@ -1104,75 +1028,19 @@ def _plan_sweeps(
     One sweep takes each end speed down to the previous segment's end speed
     plus its own ``2 a L`` (forwards), then to the next segment's forward
     result plus that segment's ``2 a L`` (backwards); chain ends keep their
-    limit. A segment's result depends only on itself and its two neighbours,
-    so after the first full sweep only the neighbourhood of what changed is
-    swept again: the same numbers as sweeping everything, for a fraction of
-    the work.
+    limit. Sweeping stops early after a sweep that changes nothing.
+    Compiled: :func:`planner._kernels.plan_sweeps`.
     """
-    n = limit_sq.size
-    start_buf = np.empty(2 * n)
-    start_buf[:n] = limit_sq
-    start_buf[n:] = free_sq
-    after_buf = np.zeros(n + 1)
-    v_new = start_buf[prev_src]
-    v_new += reach
-    np.minimum(v_new, limit_sq, out=v_new)
-    after_buf[:n] = v_new
-    after = after_buf[next_src]
-    after += reach_next
-    np.minimum(v_new, after, out=v_new)
-    np.copyto(v_new, limit_sq, where=no_next)
-    changed = np.flatnonzero(v_new != limit_sq)
-    v_sq = v_new
-    prev_idx = np.where(prev_src < n, prev_src, n)
-    prev_idx = np.append(prev_idx, n)
-    next_idx = np.append(next_src, n)
-    mark = np.zeros(n + 1, dtype=bool)
-    # two segments leading into one (a messy mesh): a segment's result then
-    # also depends on the other one
-    targets = next_src[next_src < n]
-    shared = np.bincount(targets, minlength=n).max(initial=0) > 1
-    for _ in range(_PLANNER_SWEEPS - 1):
-        if changed.size == 0:
-            break
-        if shared:
-            # a segment also depends on the other segments leading into its
-            # successor: mark the changed ones and their successors, then
-            # every segment leading into a marked one
-            mark[changed] = True
-            mark[next_idx[changed]] = True
-            mark[n] = False
-            active = np.flatnonzero(mark[:n] | mark[next_src])
-            mark[:] = False
-        else:
-            # segments whose inputs changed: the changed ones and their neighbours
-            mark[changed] = True
-            mark[prev_idx[changed]] = True
-            mark[next_idx[changed]] = True
-            mark[n] = False
-            active = np.flatnonzero(mark)
-            mark[active] = False
-        # forward part for the active segments and for their successors
-        start_buf[:n] = v_sq
-        v_act = start_buf[prev_src[active]]
-        v_act += reach[active]
-        np.minimum(v_act, v_sq[active], out=v_act)
-        succ = next_src[active]
-        has_succ = succ < n
-        succ_c = np.where(has_succ, succ, 0)
-        v_succ = start_buf[prev_src[succ_c]]
-        v_succ += reach[succ_c]
-        np.minimum(v_succ, v_sq[succ_c], out=v_succ)
-        # the successor's forward value uses this sweep's own forward value
-        # when the active segment is its predecessor, as the full sweep does
-        after = np.where(has_succ, v_succ + reach_next[active], np.inf)
-        np.minimum(v_act, after, out=v_act)
-        v_act = np.where(no_next[active], limit_sq[active], v_act)
-        diff = v_act != v_sq[active]
-        changed = active[diff]
-        v_sq = v_sq.copy()
-        v_sq[changed] = v_act[diff]
-    return v_sq
+    return _kernels.plan_sweeps(
+        np.ascontiguousarray(limit_sq, dtype=np.float64),
+        np.ascontiguousarray(free_sq, dtype=np.float64),
+        np.ascontiguousarray(reach, dtype=np.float64),
+        np.ascontiguousarray(reach_next, dtype=np.float64),
+        np.ascontiguousarray(prev_src, dtype=np.int64),
+        np.ascontiguousarray(next_src, dtype=np.int64),
+        np.ascontiguousarray(no_next, dtype=np.bool_),
+        _PLANNER_SWEEPS,
+    )
 
 
 def _contour_time_s(
@@ -1189,13 +1057,15 @@ def _contour_time_s(
 
     The contour is given per segment: successor (-1 at a chain end), length
     [mm] and junction measure (:attr:`LayerStack.segment_junction_g`).
-    Junction speeds come from the jerk limit; a few vectorised Jacobi sweeps of
-    ``v_k <= sqrt(v_{k-1}^2 + 2 a L)`` forwards and backwards stand in for the
-    firmware planner's passes (until nothing changes). Chain ends start and
-    stop at the jerk speed. Each speed array is planned twice: with closed
-    loops cut at ``seam`` (a mask of the segment ending at each loop's seam,
+    Junction speeds come from the jerk limit; a few Jacobi sweeps of
+    ``v_k <= sqrt(v_{k-1}^2 + 2 a L)`` forwards and backwards
+    (:func:`_plan_sweeps`) stand in for the firmware planner's passes (until
+    nothing changes); each segment then takes :func:`trapezoid_time_s` from
+    its predecessor's end speed to its own. Chain ends start and stop at the
+    jerk speed. Each speed array is planned twice: with closed loops cut at
+    ``seam`` (a mask of the segment ending at each loop's seam,
     :func:`_seam_segments`; a perimeter starts after a travel move and ends
-    with one), and uncut. All copies go through the sweeps together.
+    with one), and uncut. Compiled: :func:`planner._kernels.contour_times`.
 
     Returns
     -------
@@ -1203,44 +1073,19 @@ def _contour_time_s(
         Shape ``(2 k, n_segments)`` for ``k`` speed arrays: rows ``2 i`` (cut
         at the seam) and ``2 i + 1`` (uncut) for speed array ``i``. [s]
     """
-    base = segment_next
-    n = base.size
-    index = np.arange(n)
-    length = length_mm
-    a = np.broadcast_to(acceleration_mm_s2, (n,))
-    reach = 2.0 * a * length
-    rows = []
-    for nxt in (np.where(seam, -1, base), base):
-        has_next = nxt >= 0
-        prev = np.full(n, -1)
-        prev[nxt[has_next]] = index[has_next]
-        has_prev = prev >= 0
-        nxt_i = np.where(has_next, nxt, index)
-        reach_next = reach[nxt_i]
-        prev_src = np.where(has_prev, prev, n + index)
-        next_src = np.where(has_next, nxt, n)
-        no_next = ~has_next
-        with np.errstate(divide="ignore"):
-            jerk_limit = jerk_mm_s / junction_g
-        for speed in speeds_mm_s:
-            free = np.minimum(jerk_mm_s, speed)
-            limit = np.minimum(np.minimum(speed, speed[nxt_i]), jerk_limit)
-            limit = np.where(has_next, limit, free)
-            # squared end-of-segment speeds; the start speed of i is the end of
-            # prev[i] (the free start speed after a chain start), gathered
-            # from one buffer
-            limit_sq = limit * limit
-            v_sq = _plan_sweeps(
-                limit_sq, free * free, reach, reach_next, prev_src, next_src, no_next
-            )
-            v = np.sqrt(v_sq)
-            start_buf = np.empty(2 * n)
-            start_buf[:n] = v
-            start_buf[n:] = free
-            rows.append(trapezoid_time_s(length, start_buf[prev_src], v, speed, a))
-    k = len(speeds_mm_s)
-    # rows come uncut-major: reorder to (speed, [cut, uncut])
-    return np.stack([rows[i + j * k] for i in range(k) for j in range(2)])
+    n = segment_next.size
+    return _kernels.contour_times(
+        np.ascontiguousarray(segment_next, dtype=np.int64),
+        np.ascontiguousarray(length_mm, dtype=np.float64),
+        np.ascontiguousarray(junction_g, dtype=np.float64),
+        np.ascontiguousarray(np.stack(speeds_mm_s), dtype=np.float64).reshape(-1, n),
+        np.ascontiguousarray(
+            np.broadcast_to(acceleration_mm_s2, (n,)), dtype=np.float64
+        ),
+        float(jerk_mm_s),
+        np.ascontiguousarray(seam, dtype=np.bool_),
+        _PLANNER_SWEEPS,
+    )
 
 
 def _loop_offset_area(
@@ -2247,3 +2092,32 @@ def estimate_part_on_printers(
             name=name or (mesh.name if isinstance(mesh, Mesh) else ""),
         )
     return out
+
+
+def warm_up_kernels() -> float:
+    """Compile (or load from the disk cache) the estimator's kernels; seconds taken.
+
+    The first estimate on a machine compiles :mod:`planner._kernels` (about 10 s
+    once; later processes load the cache in well under a second). The app calls
+    this in a background thread at start-up so a user's first plan does not wait
+    for it. Estimates a 20 mm cube with a hole, which runs every kernel.
+
+    Examples
+    --------
+    >>> warm_up_kernels() >= 0.0
+    True
+    """
+    import time
+
+    from planner.geometry import box_mesh
+
+    start = time.perf_counter()
+    outer = box_mesh((20.0, 20.0, 10.0)).vectors
+    hole = box_mesh((6.0, 6.0, 10.0)).vectors[:, ::-1] + np.array([7.0, 7.0, 0.0])
+    material = Material(material="PLA", density_g_cm3=1.24, cost_per_kg=25.0)
+    estimate_print(
+        Mesh(vectors=np.concatenate([outer, hole]), name="warm-up"),
+        profile=PrintProfile(),
+        material=material,
+    )
+    return time.perf_counter() - start

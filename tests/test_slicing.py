@@ -551,3 +551,170 @@ def test_planner_sweeps_with_shared_successor_match_full_sweeps() -> None:
         )
         v = np.where(has_next, np.minimum(forward, after), limit)
     np.testing.assert_array_equal(got, v)
+
+
+def random_contour(n: int, seed: int) -> dict[str, np.ndarray]:
+    """Random contour segments: chains and loops over 5 layers, some of zero length,
+    a few chain ends and two segments leading into one (a messy mesh)."""
+    rng = np.random.default_rng(seed)
+    nxt = np.arange(1, n + 1)
+    nxt[rng.choice(n, n // 10, replace=False)] = -1
+    nxt[nxt >= n] = -1
+    nxt[rng.choice(n, n // 20, replace=False)] = rng.choice(n, n // 20)
+    loop_start = np.sort(rng.choice(n, n // 8, replace=False))
+    nxt[loop_start[1:] - 1] = loop_start[:-1]
+    p = rng.uniform(-20.0, 20.0, (n, 2)).round(1)
+    q = p + rng.choice([0.0, 0.5, -1.0, 3.0], (n, 2))
+    pieces = rng.uniform(-3.0, 3.0, (2, n, 2))
+    first_piece, last_piece = (
+        np.column_stack([c, np.hypot(c[:, 0], c[:, 1])]) for c in pieces
+    )
+    return {
+        "next": nxt, "p": p, "q": q, "layer": np.sort(rng.integers(0, 5, n)),
+        "first_piece": first_piece, "last_piece": last_piece,
+        "junction_g": rng.choice([0.0, 0.3, 1.0, 2.0], n),
+        "length": rng.uniform(0.0, 5.0, n) * (rng.random(n) > 0.1),
+        "seam": rng.random(n) < 0.1,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_chain_components_match_scipy(seed: int) -> None:
+    """The union-find loop labels, probe members and first segments equal
+    scipy's weak components and np.minimum.at (the numpy code they replace)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from planner._kernels import chain_components
+
+    c = random_contour(500, seed)
+    nxt, n = c["next"], c["next"].size
+    member = np.random.default_rng(seed).permutation(n)
+    has = nxt >= 0
+    graph = coo_matrix((np.ones(has.sum()), (np.flatnonzero(has), nxt[has])), (n, n))
+    n_ref, label_ref = connected_components(graph, directed=True, connection="weak")
+    probe_ref = np.full(n_ref, np.iinfo(np.int64).max)
+    np.minimum.at(probe_ref, label_ref, member)
+    first_ref = np.full(n_ref, n)
+    np.minimum.at(first_ref, label_ref, np.arange(n))
+    n_loops, label, probe, first = chain_components(nxt, member)
+    assert n_loops == n_ref
+    np.testing.assert_array_equal(label, label_ref)
+    np.testing.assert_array_equal(probe, probe_ref)
+    np.testing.assert_array_equal(first, first_ref)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_contour_measures_match_numpy(seed: int) -> None:
+    """The compiled per-segment measures and per-layer sums equal, bit for bit,
+    the numpy expressions slice_mesh used before (zero-length segments included)."""
+    from planner._kernels import contour_measures
+    from planner.slicing import _EXTREMUM_MIN_RUN_MM, _junction_g_xy
+
+    c = random_contour(400, seed)
+    p, q, nxt, layer = c["p"], c["q"], c["next"], c["layer"]
+    first_piece, last_piece = c["first_piece"], c["last_piece"]
+    n, n_layers = nxt.size, 6
+    loop = np.random.default_rng(seed).integers(0, 50, n)
+    shoelace = 0.5 * (p[:, 0] * q[:, 1] - p[:, 1] * q[:, 0])
+    got = contour_measures(
+        p, q, nxt, layer, loop, shoelace, first_piece, last_piece, n_layers, 50,
+        _EXTREMUM_MIN_RUN_MM,
+    )  # fmt: skip
+    # the numpy reference
+    dx, dy = q[:, 0] - p[:, 0], q[:, 1] - p[:, 1]
+    length = np.hypot(dx, dy)
+    positive = length > 0
+    ux = np.divide(dx, length, out=np.zeros(n), where=positive)
+    uy = np.divide(dy, length, out=np.zeros(n), where=positive)
+    has_next = nxt >= 0
+    for _ in range(3):
+        zero = ~positive & has_next
+        ux[zero], uy[zero] = ux[nxt[zero]], uy[nxt[zero]]
+    succ = np.where(has_next, nxt, np.arange(n))
+    vx, vy = ux[succ], uy[succ]
+    junction_g = np.where(has_next, _junction_g_xy(ux, uy, vx, vy), 2.0)
+    dot = np.einsum("ij,ij->i", np.stack([ux, uy], axis=1), np.stack([vx, vy], axis=1))
+    across = ((dy - dx) * math.sqrt(0.5), (dy + dx) * math.sqrt(0.5))
+    seg_cross = np.abs(np.where(layer % 2 == 0, across[0], across[1]))
+    run = has_next & (
+        np.minimum(last_piece[:, 2], first_piece[succ, 2]) >= _EXTREMUM_MIN_RUN_MM
+    )
+    flips = sum(
+        (((lp[:, 1] + s * lp[:, 0]) * math.sqrt(0.5))
+         * ((fp[succ, 1] + s * fp[succ, 0]) * math.sqrt(0.5)) < 0) & run
+        for s in (-1.0, 1.0) for lp, fp in [(last_piece, first_piece)]
+    )  # fmt: skip
+    bbox = np.zeros((n_layers, 2))
+    for k in np.unique(layer):
+        pts = np.concatenate([p[layer == k], q[layer == k]])
+        bbox[k] = pts.max(axis=0) - pts.min(axis=0)
+    expected = (
+        length, junction_g, ux * vy - uy * vx, dot, has_next,
+        np.bincount(loop, length, minlength=50),
+        np.bincount(layer, shoelace, minlength=n_layers),
+        np.bincount(layer, length, minlength=n_layers),
+        np.stack([np.bincount(layer, np.abs(a), minlength=n_layers) for a in across],
+                 axis=1),
+        seg_cross, np.bincount(layer, seg_cross, minlength=n_layers),
+        np.bincount(layer, flips, minlength=n_layers) / 2.0, bbox,
+    )  # fmt: skip
+    assert (~positive & has_next).any()
+    assert (dot == 0).any()
+    for a, b in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(a, b)
+        assert (np.signbit(a) == np.signbit(b)).all()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_contour_times_match_numpy(seed: int) -> None:
+    """The compiled contour planner (seam, junction limits, sweeps, trapezoids)
+    equals, bit for bit, the numpy formulation with plain full sweeps."""
+    from planner._kernels import seam_segments
+    from planner.slicing import _PLANNER_SWEEPS, _contour_time_s
+
+    c = random_contour(600, seed)
+    rng = np.random.default_rng(seed)
+    nxt, length, g, seam = c["next"], c["length"], c["junction_g"], c["seam"]
+    n = nxt.size
+    speeds = (rng.uniform(15.0, 60.0, n), np.full(n, 25.0))
+    acc = rng.choice([500.0, 1000.0], n)
+    got = _contour_time_s(nxt, length, g, speeds, acceleration_mm_s2=acc,
+                          jerk_mm_s=8.0, seam=seam)  # fmt: skip
+    rows = []
+    for cut in (np.where(seam, -1, nxt), nxt):
+        has_next = cut >= 0
+        prev = np.full(n, -1)
+        prev[cut[has_next]] = np.flatnonzero(has_next)
+        succ = np.where(has_next, cut, np.arange(n))
+        reach = 2.0 * acc * length
+        with np.errstate(divide="ignore"):
+            jerk_limit = 8.0 / g
+        for speed in speeds:
+            free = np.minimum(8.0, speed)
+            limit = np.where(
+                has_next, np.minimum(np.minimum(speed, speed[succ]), jerk_limit), free
+            )
+            v = limit * limit
+            for _ in range(_PLANNER_SWEEPS):
+                start = np.where(prev >= 0, v[np.maximum(prev, 0)], free * free)
+                forward = np.minimum(start + reach, v)
+                after = forward[succ] + reach[succ]
+                v = np.where(has_next, np.minimum(forward, after), limit * limit)
+            end = np.sqrt(v)
+            entry = np.where(prev >= 0, end[np.maximum(prev, 0)], free)
+            rows.append(trapezoid_time_s(length, entry, end, speed, acc))
+    np.testing.assert_array_equal(got, np.stack([rows[0], rows[2], rows[1], rows[3]]))
+    # seam: the first segment at each closed loop's largest junction measure
+    loop = np.repeat(np.arange(60), 10)
+    closed_next = np.where(
+        np.arange(600) % 10 == 9, np.arange(600) - 9, np.arange(1, 601)
+    )
+    closed_next[rng.choice(600, 20)] = -1
+    got_seam = seam_segments(loop, closed_next, g, 60)
+    for k in range(60):
+        members = np.flatnonzero(loop == k)
+        want = np.zeros(10, dtype=bool)
+        if (closed_next[members] >= 0).all():
+            want[np.argmax(g[members])] = True
+        np.testing.assert_array_equal(got_seam[members], want)

@@ -28,6 +28,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import time
 import types
 import warnings
@@ -73,6 +74,7 @@ from planner.scenarios import (
     scenario_to_dict,
     simulate,
 )
+from planner.slicing import warm_up_kernels
 from planner.sourcing import SourcingParams, sourcing_table, summary_dict
 
 #: File endings the catalog upload accepts.
@@ -1149,3 +1151,18 @@ def get_saved_results(data: bytes, name: str) -> dict[str, SimulationResult]:
         If the file is not a results file the core can read.
     """
     return whatif.results_from_json(data, name=name)
+
+
+@st.cache_resource(show_spinner=False)
+def start_kernel_warm_up() -> threading.Thread:
+    """Compile the estimator's kernels in a background thread, once per server.
+
+    The first estimate on a machine compiles them (about 10 s, then cached on
+    disk); started when the app opens, this is done while the user looks at the
+    catalog, before the first plan needs it.
+    """
+    thread = threading.Thread(
+        target=warm_up_kernels, name="sparecast-kernel-warm-up", daemon=True
+    )
+    thread.start()
+    return thread
