@@ -17,7 +17,6 @@ import math
 import os
 import re
 import shutil
-import stat
 import struct
 import tempfile
 import unicodedata
@@ -33,6 +32,7 @@ import pandas as pd
 
 from planner.errors import CatalogError
 from planner.units import DEFAULT_OPERATING_HOURS_PER_YEAR
+from planner.zipsafety import is_clutter, unsafe_entry_reason
 
 
 class Criticality(StrEnum):
@@ -245,7 +245,6 @@ _ARCHIVE_SUFFIXES = frozenset(
     {".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar", ".jar", ".zst"}
     | {".lz", ".lzma", ".cab", ".iso", ".xlsm", ".docx", ".3mf"}
 )
-_ZIP_IGNORED_NAMES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
 _HEADER_SCAN_ROWS = 30
 _SNIFF_ROWS = 50
 _SNIFF_CHARS = 65_536
@@ -1679,27 +1678,10 @@ def _build_parts(
 
 def _zip_entry_problem(info: zipfile.ZipInfo) -> str:
     """Why a ZIP entry is refused (``""`` when it is acceptable)."""
-    name = info.filename
-    mode = info.external_attr >> 16
-    parts = re.split(r"[/\\]+", name)
-    suffix = PurePosixPath(name.replace("\\", "/")).suffix.lower()
-    problems = (
-        # zipfile cuts a name at NUL, so "\x00.stl" arrives as "" (is_dir() fails)
-        (name == "", "empty name (a NUL character at its start?)"),
-        ("\x00" in name, "NUL character in the name"),
-        (name.startswith(("/", "\\")), "absolute path"),
-        (re.match(r"^[A-Za-z]:", name) is not None, "drive letter in the path"),
-        (".." in parts, "'..' in the path (zip slip)"),
-        (stat.S_ISLNK(mode), "symbolic link"),
-        (
-            stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR),
-            "special file (device, pipe or socket)",
-        ),
-        (bool(info.flag_bits & 0x1), "encrypted entry"),
-    )
-    for refused, reason in problems:
-        if refused:
-            return reason
+    reason = unsafe_entry_reason(info)
+    if reason:
+        return reason
+    suffix = PurePosixPath(info.filename.replace("\\", "/")).suffix.lower()
     if info.is_dir():
         return ""
     if suffix in _ARCHIVE_SUFFIXES:
@@ -1712,9 +1694,7 @@ def _zip_entry_problem(info: zipfile.ZipInfo) -> str:
 
 def _zip_ignored(name: str) -> bool:
     """Operating-system clutter that is skipped rather than refused."""
-    parts = name.replace("\\", "/").split("/")
-    base = parts[-1].lower()
-    return parts[0] == "__MACOSX" or base.startswith("._") or base in _ZIP_IGNORED_NAMES
+    return is_clutter(name)
 
 
 def _extract_zip(

@@ -53,7 +53,6 @@ import math
 import os
 import re
 import signal
-import stat
 import tempfile
 import threading
 import zipfile
@@ -78,6 +77,7 @@ from planner.errors import GeometryError, PlannerError
 from planner.orientation import rest_on_bed
 from planner.print_queue import JobKind, PrintJob, PrintQueue, pack_plate
 from planner.printers import Printer
+from planner.zipsafety import is_clutter, unsafe_entry_reason
 
 #: policy.csv: the DESIGN columns first, then any others in first-seen order.
 POLICY_COLUMNS: tuple[str, ...] = (
@@ -1787,8 +1787,6 @@ def print_jobs_from_frame(
 
 #: File types a print package may hold.
 PACKAGE_SUFFIXES: frozenset[str] = frozenset({".json", ".csv", ".stl", ".3mf"})
-# Operating-system clutter skipped rather than refused (a re-zipped package).
-_CLUTTER = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
 # Folders of the package layout and the one suffix each holds.
 _PACKAGE_FOLDERS: dict[str, str] = {
     "models": ".stl",
@@ -1829,26 +1827,10 @@ class PrintPackage:
 
 def _entry_problem(name: str, info: zipfile.ZipInfo) -> str:
     """Why a print package entry is refused (``""`` when acceptable)."""
-    mode = info.external_attr >> 16
-    parts = re.split(r"[/\\]+", name)
-    problems = (
-        (name == "", "empty name"),
-        ("\x00" in name, "NUL character in the name"),
-        (name.startswith(("/", "\\")), "absolute path"),
-        (re.match(r"^[A-Za-z]:", name) is not None, "drive letter in the path"),
-        (".." in parts, "'..' in the path (zip slip)"),
-        ("\\" in name, "backslash in the path"),
-        (stat.S_ISLNK(mode), "symbolic link"),
-        (
-            stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR),
-            "special file (device, pipe or socket)",
-        ),
-        (bool(info.flag_bits & 0x1), "encrypted entry"),
-    )
-    for refused, reason in problems:
-        if refused:
-            return reason
-    return ""
+    reason = unsafe_entry_reason(info)
+    if not reason and "\\" in name:
+        reason = "backslash in the path"
+    return reason
 
 
 def _layout_problem(name: str) -> str:
@@ -1910,10 +1892,7 @@ def _package_entries(
         infos = _check_archive(archive, label, max_entries, max_bytes)
         kept = []
         for info in infos:
-            first = info.filename.replace("\\", "/").split("/")
-            if first[0] == "__MACOSX" or first[-1].lower() in _CLUTTER:
-                continue
-            if first[-1].startswith("._"):
+            if is_clutter(info.filename):
                 continue
             reason = _entry_problem(info.filename, info)
             if reason:
