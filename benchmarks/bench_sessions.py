@@ -29,33 +29,24 @@ import csv
 import io
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from browser_support import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    free_port,
+    wait_healthy,
+)
+
 TIMEOUT_MS = 600_000
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def memory_kib(pid: int) -> dict[str, int]:
@@ -83,22 +74,6 @@ class RssSampler(threading.Thread):
             except (OSError, AttributeError):
                 return
             time.sleep(self.interval_s)
-
-
-def wait_healthy(url: str, server: subprocess.Popen, timeout_s: float = 120.0) -> None:
-    """Poll Streamlit's health endpoint until it answers ok."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"streamlit exited early with {server.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise SystemExit("streamlit did not become healthy")
 
 
 def demo_upload(folder: Path, index: int) -> list[Path]:
@@ -176,7 +151,7 @@ async def drive(url: str, n: int, mode: str, folder: Path) -> tuple[list, float]
 
     async with async_playwright() as p:
         browser = await p.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
         )
         gate = Gate(n)
         tasks = [
@@ -217,7 +192,7 @@ def main() -> int:
         env={**os.environ, "TMPDIR": str(server_tmp)},
     )
     try:
-        wait_healthy(url, server)
+        wait_healthy(url, server, timeout_s=120.0)
         idle = memory_kib(server.pid)
         sampler = RssSampler(server.pid)
         sampler.start()

@@ -12,27 +12,16 @@ import csv
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 import zipfile
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from browser_support import CHROMIUM, CHROMIUM_ARGS, free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 #: print_queue.csv columns (DESIGN.md).
 QUEUE_COLUMNS = [
     "job_id",
@@ -56,29 +45,6 @@ TIMEOUT_MS = 120_000
 
 if not CHROMIUM.exists() and not os.environ.get("SPARECAST_REQUIRE_BROWSER"):
     pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
-
-
-def _free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_healthy(url: str, server: subprocess.Popen, timeout_s: float = 90.0) -> None:
-    """Poll Streamlit's health endpoint until it answers ok (or the server dies)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise AssertionError(f"streamlit exited early with {server.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200 and r.read().strip() == b"ok":
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"streamlit did not become healthy within {timeout_s} s")
 
 
 def _upload_files(folder: Path) -> tuple[list[Path], str, int, set[str]]:
@@ -127,7 +93,7 @@ def test_upload_plan_and_download_queue(tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     files, bad_id, bad_row, good_ids = _upload_files(tmp_path)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = (tmp_path / "streamlit.log").open("w")
     server = subprocess.Popen(
@@ -153,7 +119,7 @@ def test_upload_plan_and_download_queue(tmp_path: Path) -> None:
         stderr=subprocess.STDOUT,
     )
     try:
-        _wait_healthy(url, server)
+        wait_healthy(url, server)
         with sync_playwright() as p:
             browser = p.chromium.launch(
                 executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS

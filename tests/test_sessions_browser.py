@@ -19,27 +19,17 @@ import gc
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 import zipfile
 from pathlib import Path
 
 import pytest
+from browser_support import CHROMIUM, CHROMIUM_ARGS, free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "catalog"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TIMEOUT_MS = 180_000
 
 #: The browser test runs where Chromium is, and must where CI asks for it.
@@ -47,29 +37,6 @@ needs_browser = pytest.mark.skipif(
     not CHROMIUM.exists() and not os.environ.get("SPARECAST_REQUIRE_BROWSER"),
     reason=f"{CHROMIUM} is not installed",
 )
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_healthy(url: str, server: subprocess.Popen, timeout_s: float = 90.0) -> None:
-    """Poll Streamlit's health endpoint until it answers ok (or the server dies)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise AssertionError(f"streamlit exited early with {server.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200 and r.read().strip() == b"ok":
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"streamlit did not become healthy within {timeout_s} s")
 
 
 def catalog_rows(prefix: str, offset: int) -> tuple[list[str], list[list[str]], list]:
