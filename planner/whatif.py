@@ -326,8 +326,12 @@ def printer_load_frame(
     Returns
     -------
     pandas.DataFrame
-        Columns run, printer_id, day (first day of the bin), hours [h per bin,
-        mean over paths]; runs without printers are left out.
+        Columns run, printer_id, day (first day of the bin), days (days in the
+        bin: ``bin_days``, except the last, which also takes a remainder shorter
+        than half a bin, or is shorter itself), hours [h in the bin,
+        mean over paths] and rate [h per ``bin_days`` days: hours scaled to a
+        full bin, so a short last bin does not look like a drop]; runs without
+        printers are left out.
 
     Raises
     ------
@@ -342,7 +346,10 @@ def printer_load_frame(
         if load.ndim != 2 or 0 in load.shape:
             continue
         starts = np.arange(0, load.shape[0], bin_days)
+        if starts.size > 1 and load.shape[0] - starts[-1] < bin_days / 2:
+            starts = starts[:-1]  # a short remainder joins the bin before it
         binned = np.add.reduceat(load, starts, axis=0)
+        days = np.diff(np.append(starts, load.shape[0]))
         frame = pd.DataFrame(
             {
                 "run": label,
@@ -350,12 +357,16 @@ def printer_load_frame(
                     np.asarray(result.printer_ids, dtype=object), len(starts)
                 ),
                 "day": np.repeat(starts, load.shape[1]),
+                "days": np.repeat(days, load.shape[1]),
                 "hours": binned.ravel(),
+                "rate": (binned * (bin_days / days)[:, None]).ravel(),
             }
         )
         frames.append(frame)
     if not frames:
-        return pd.DataFrame(columns=["run", "printer_id", "day", "hours"])
+        return pd.DataFrame(
+            columns=["run", "printer_id", "day", "days", "hours", "rate"]
+        )
     return pd.concat(frames, ignore_index=True)
 
 

@@ -190,8 +190,8 @@ def test_stockout_frame_ranks_parts_by_worst_run() -> None:
 
 
 def test_printer_load_frame_sums_days_into_bins() -> None:
-    """Weekly bins hold the sum of their days, the last bin the remainder."""
-    load = np.arange(10 * 2, dtype=float).reshape(10, 2)
+    """Weekly bins hold the sum of their days; a short remainder joins the last bin."""
+    load = np.arange(11 * 2, dtype=float).reshape(11, 2)
     runs = {
         "x": _result({"fill_rate": np.ones(2)}, load=load, printer_ids=("P1", "P2"))
     }
@@ -200,6 +200,17 @@ def test_printer_load_frame_sums_days_into_bins() -> None:
     assert list(p2["day"]) == [0, 7]
     assert list(p2["hours"]) == [load[:7, 1].sum(), load[7:, 1].sum()]
     assert frame["hours"].sum() == load.sum()
+    # the 4-day last bin is scaled to a week, so it is comparable with the others
+    assert list(p2["days"]) == [7, 4]
+    np.testing.assert_allclose(
+        p2["rate"], [load[:7, 1].sum(), load[7:, 1].sum() * 7 / 4], rtol=1e-15
+    )
+    # 365 days: 52 weeks, the 365th day joins the last week (no 1-day spike)
+    year = {"y": _result({"fill_rate": np.ones(2)}, load=np.ones((365, 1)),
+                         printer_ids=("P1",))}  # fmt: skip
+    weekly = whatif.printer_load_frame(year, bin_days=7)
+    assert list(weekly["days"]) == [7] * 51 + [8]
+    np.testing.assert_allclose(weekly["rate"], 7.0, rtol=1e-15)
     empty = {"x": _result({"fill_rate": np.ones(2)})}
     assert whatif.printer_load_frame(empty).empty
     with pytest.raises(PlannerError, match="bin_days must be >= 1, got 0"):

@@ -24,6 +24,8 @@ BUILT_KEY = "scenarios_built_texts"
 #: Session key of the scenario texts re-planned for the current run's request.
 REPLAN_KEY = "scenarios_replanned"
 PLAN_CHOICES = (whatif.PLAN_LABEL, whatif.BASELINE_LABEL)
+#: Run labels share their scenario prefix: show them whole, below the chart.
+RUN_LEGEND = alt.Legend(orient="bottom", direction="vertical", labelLimit=0)
 
 
 def fan_chart(frame: pd.DataFrame, *, part_id: str) -> alt.FacetChart:
@@ -52,7 +54,7 @@ def stockout_chart(frame: pd.DataFrame) -> alt.Chart:
             x=alt.X("part_id:N", sort=order, title=None),
             xOffset="run:N",
             y=alt.Y("stockout_days:Q", title="stock-out days (mean per path)"),
-            color=alt.Color("run:N", title="run"),
+            color=alt.Color("run:N", title="run", legend=RUN_LEGEND),
             tooltip=["run", "part_id", alt.Tooltip("stockout_days:Q", format=".2f")],
         )
         .properties(height=300, title="Stock-out days by part")
@@ -66,8 +68,8 @@ def load_chart(frame: pd.DataFrame, *, bin_days: int) -> alt.FacetChart:
         .mark_line(interpolate="step-after")
         .encode(
             x=alt.X("day:Q", title="day"),
-            y=alt.Y("hours:Q", title=f"print hours per {bin_days} days"),
-            color=alt.Color("run:N", title="run"),
+            y=alt.Y("rate:Q", title=f"print hours per {bin_days} days"),
+            color=alt.Color("run:N", title="run", legend=RUN_LEGEND),
             tooltip=["run", "printer_id", "day", alt.Tooltip("hours:Q", format=".1f")],
         )
         .properties(height=140, width=640)
