@@ -311,7 +311,7 @@ def cut_facets(
     Returns ``(layer, facet, p, q, node_a, node_b, side_a, side_b)``: the
     start and end points ``(m, 2)``, the ``(layer, edge)`` nodes
     ``layer * n_edges + edge`` they lie on, and the flat indices
-    ``3 * facet + side`` of those sides.
+    ``3 * facet + side`` of those sides. Each cut is written to its own index.
     """
     n_layers = z_planes.size
     per_layer = np.zeros(n_layers + 1, dtype=np.int64)
@@ -341,7 +341,7 @@ def cut_facets(
     node_b = np.empty(m, dtype=np.int64)
     side_a = np.empty(m, dtype=np.int64)
     side_b = np.empty(m, dtype=np.int64)
-    zc = np.empty(3)
+    oz = offset[2]
     for j in range(m):
         t = facet[j]
         z = z_planes[layer[j]]
@@ -349,8 +349,7 @@ def cut_facets(
         first_above = -1
         first_below = -1
         for c in range(3):
-            zc[c] = vectors[t, c, 2] - offset[2]
-            if zc[c] >= z:
+            if vectors[t, c, 2] - oz >= z:
                 n_above += 1
                 if first_above < 0:
                     first_above = c
@@ -364,8 +363,8 @@ def cut_facets(
         for end in range(2):
             side = sa if end == 0 else sb
             to = side + 1 if side < 2 else 0
-            z0 = zc[side]
-            f = (z - z0) / (zc[to] - z0)
+            z0 = vectors[t, side, 2] - oz
+            f = (z - z0) / ((vectors[t, to, 2] - oz) - z0)
             x0 = vectors[t, side, 0] - offset[0]
             y0 = vectors[t, side, 1] - offset[1]
             x = x0 + f * ((vectors[t, to, 0] - offset[0]) - x0)
@@ -625,7 +624,10 @@ def contour_times(
     segment: the junction limit ``min(v, v_next, jerk / g)`` (``min(jerk, v)``
     at a chain end), :func:`plan_sweeps` of the squared limits, and
     :func:`trapezoid_time` from the previous segment's end speed (the free
-    speed at a chain start) to its own.
+    speed at a chain start) to its own. The cut and the uncut plans each use
+    their own buffers. Single-threaded on purpose: the app calls the estimator
+    from several sessions' threads at once, which numba's default threading
+    layer does not allow for parallel kernels.
     """
     n = length.size
     k = speeds.shape[0]
@@ -635,19 +637,19 @@ def contour_times(
     for i in range(n):
         reach[i] = 2.0 * acceleration[i] * length[i]
         jerk_limit[i] = jerk / junction_g[i]
-    nxt = np.empty(n, dtype=np.int64)
-    prev = np.empty(n, dtype=np.int64)
-    nxt_i = np.empty(n, dtype=np.int64)
-    prev_src = np.empty(n, dtype=np.int64)
-    next_src = np.empty(n, dtype=np.int64)
-    no_next = np.empty(n, dtype=np.bool_)
-    reach_next = np.empty(n)
-    limit_sq = np.empty(n)
-    free = np.empty(n)
-    free_sq = np.empty(n)
-    end_speed = np.empty(n)
-    entry = np.empty(n)
     for uncut in range(2):
+        nxt = np.empty(n, dtype=np.int64)
+        prev = np.empty(n, dtype=np.int64)
+        nxt_i = np.empty(n, dtype=np.int64)
+        prev_src = np.empty(n, dtype=np.int64)
+        next_src = np.empty(n, dtype=np.int64)
+        no_next = np.empty(n, dtype=np.bool_)
+        reach_next = np.empty(n)
+        limit_sq = np.empty(n)
+        free = np.empty(n)
+        free_sq = np.empty(n)
+        end_speed = np.empty(n)
+        entry = np.empty(n)
         for i in range(n):
             nxt[i] = -1 if (uncut == 0 and seam[i]) else segment_next[i]
             prev[i] = -1
@@ -662,13 +664,14 @@ def contour_times(
             next_src[i] = nxt[i] if has_next else n
             no_next[i] = not has_next
         for row in range(k):
-            speed = speeds[row]
             for i in range(n):
-                free[i] = min(jerk, speed[i])
+                free[i] = min(jerk, speeds[row, i])
                 if no_next[i]:
                     limit = free[i]
                 else:
-                    limit = min(min(speed[i], speed[nxt_i[i]]), jerk_limit[i])
+                    limit = min(
+                        min(speeds[row, i], speeds[row, nxt_i[i]]), jerk_limit[i]
+                    )
                 limit_sq[i] = limit * limit
                 free_sq[i] = free[i] * free[i]
             v_sq = plan_sweeps(
@@ -680,11 +683,10 @@ def contour_times(
             for i in range(n):
                 src = prev_src[i]
                 entry[i] = end_speed[src] if src < n else free[src - n]
-            # a plain element-wise loop, which the compiler vectorises
-            target = out[2 * row + uncut]
+            target = 2 * row + uncut
             for i in range(n):
-                target[i] = trapezoid_time(
-                    length[i], entry[i], end_speed[i], speed[i], acceleration[i]
+                out[target, i] = trapezoid_time(
+                    length[i], entry[i], end_speed[i], speeds[row, i], acceleration[i]
                 )
     return out
 
@@ -899,3 +901,194 @@ def seam_segments(
         if closed[loop] and chosen[loop] < m:
             seam[chosen[loop]] = True
     return seam
+
+
+@njit(cache=True)
+def slope_steps(
+    seg_layer: np.ndarray,
+    slope_cot: np.ndarray,
+    length: np.ndarray,
+    height: np.ndarray,
+    n_layers: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per layer, the sums of the up- and down-facing ``clip(cot h) x length``.
+
+    The loops of :func:`planner.slicing._shell_growth`: segment by segment in
+    index order (as ``np.bincount`` adds them), vertical segments left out.
+    """
+    d_up = np.zeros(n_layers)
+    d_down = np.zeros(n_layers)
+    for i in range(seg_layer.size):
+        k = seg_layer[i]
+        step = slope_cot[i] * height[k]
+        if step == 0.0:
+            continue
+        step = min(max(step, -1e3), 1e3) * length[i]
+        d_up[k] += max(step, 0.0)
+        d_down[k] += max(-step, 0.0)
+    return d_up, d_down
+
+
+@njit(cache=True)
+def shell_strips(
+    seg_layer: np.ndarray,
+    slope_cot: np.ndarray,
+    length: np.ndarray,
+    cross: np.ndarray,
+    slope_run: np.ndarray,
+    height: np.ndarray,
+    d_fill: np.ndarray,
+    growth_top: np.ndarray,
+    growth_bottom: np.ndarray,
+    top_layers: float,
+    bottom_layers: float,
+    sliver: float,
+    margin: float,
+    narrow: float,
+) -> np.ndarray:
+    """Strip regions along the sloped segments, per layer: ``(4, 3, n_layers)``.
+
+    The loops of ``strips``, ``own`` and ``shell`` in
+    :func:`planner.slicing.plan_extrusion`, in one pass: rows are the own top
+    strips, the top shell strips, the own bottom strips and the bottom shell
+    strips; columns their area [mm²], extent [mm] and boundary [mm]. The same
+    operations per segment as the numpy code, summed in segment order.
+    """
+    n_layers = height.size
+    out = np.zeros((4, 3, n_layers))
+    for i in range(seg_layer.size):
+        k = seg_layer[i]
+        step = slope_cot[i] * height[k]
+        step = min(max(step, -1e3), 1e3)
+        if step == 0.0:
+            continue
+        run_layers = slope_run[i] / height[k] + 1.0
+        fill = d_fill[k]
+        for down in range(2):
+            s = max(-step, 0.0) if down else max(step, 0.0)
+            exposed = s > sliver
+            grown = 1.0 if s > fill else 0.0
+            for kind in range(2):
+                if kind == 0:
+                    reach = (s - fill + margin) * grown
+                else:
+                    n_shell = bottom_layers if down else top_layers
+                    growth = growth_bottom[k] if down else growth_top[k]
+                    layers = min(n_shell, run_layers)
+                    reach = layers * s * growth - fill + margin * grown
+                    if reach > 0 and reach < 2.0 * narrow:
+                        reach = reach + narrow
+                band = reach if (exposed and reach > 0) else 0.0
+                on = 1.0 if band > 0 else 0.0
+                row = 2 * down + kind
+                out[row, 0, k] += length[i] * band
+                out[row, 1, k] += 2.0 * cross[i] * on
+                out[row, 2, k] += 2.0 * length[i] * on
+    return out
+
+
+@njit(cache=True)
+def connectable_lengths(
+    seg_layer: np.ndarray, length: np.ndarray, cross: np.ndarray, limit: np.ndarray
+) -> np.ndarray:
+    """Per limit row and layer, the length of segments with ``sin >= limit`` [mm].
+
+    ``sin`` is ``cross / length`` (0 for a zero-length segment); ``limit`` is
+    ``(m, n_layers)``. Summed in segment order, as ``np.bincount``.
+    """
+    m, n_layers = limit.shape
+    out = np.zeros((m, n_layers))
+    for i in range(seg_layer.size):
+        k = seg_layer[i]
+        sin = cross[i] / length[i] if length[i] > 0 else 0.0
+        for r in range(m):
+            out[r, k] += length[i] * (1.0 if sin >= limit[r, k] else 0.0)
+    return out
+
+
+@njit(cache=True)
+def _bisect_right(a: np.ndarray, v: float) -> int:
+    """``np.searchsorted(a, v, side="right")`` of one value in sorted ``a``."""
+    left = 0
+    right = a.size
+    while left < right:
+        mid = (left + right) >> 1
+        if v < a[mid]:
+            right = mid
+        else:
+            left = mid + 1
+    return left
+
+
+@njit(cache=True, error_model="numpy")
+def facet_setup(
+    xs: np.ndarray,
+    ys: np.ndarray,
+    zs: np.ndarray,
+    z_planes: np.ndarray,
+    side_partner: np.ndarray,
+    orientation: int,
+) -> tuple:
+    """Per facet: height range, planes cut, normal, slope and slope runs.
+
+    The start of :func:`planner.slicing.slice_mesh` in one pass over the
+    facets (corner ``k`` of facet ``t`` at ``3 t + k`` of the flat columns
+    ``xs``, ``ys``, ``zs``), with the same operations as its numpy code:
+    returns ``(zmin, zmax, lo, hi, nx, ny, nz, cot, run_top, run_bottom)``,
+    where ``lo`` and ``hi`` are ``searchsorted(z_planes, zmin | zmax,
+    "right")``, ``n = (b - a) x (c - a)``, ``cot`` is
+    :func:`planner.slicing._facet_cot` and the runs
+    :func:`planner.slicing._slope_runs`.
+    """
+    n = xs.size // 3
+    zmin = np.empty(n)
+    zmax = np.empty(n)
+    lo = np.empty(n, dtype=np.int64)
+    hi = np.empty(n, dtype=np.int64)
+    nx = np.empty(n)
+    ny = np.empty(n)
+    nz = np.empty(n)
+    cot = np.empty(n)
+    for t in range(n):
+        i = 3 * t
+        az, bz, cz = zs[i], zs[i + 1], zs[i + 2]
+        z0 = min(min(az, bz), cz)
+        z1 = max(max(az, bz), cz)
+        zmin[t] = z0
+        zmax[t] = z1
+        lo[t] = _bisect_right(z_planes, z0)
+        hi[t] = _bisect_right(z_planes, z1)
+        ux, uy, uz = xs[i + 1] - xs[i], ys[i + 1] - ys[i], bz - az
+        vx, vy, vz = xs[i + 2] - xs[i], ys[i + 2] - ys[i], cz - az
+        x = uy * vz - uz * vy
+        y = uz * vx - ux * vz
+        z = ux * vy - uy * vx
+        nx[t] = x
+        ny[t] = y
+        nz[t] = z
+        c = z / np.hypot(x, y)
+        if np.isnan(c):
+            c = 0.0
+        elif c == np.inf:
+            c = 1e6
+        elif c == -np.inf:
+            c = -1e6
+        cot[t] = c
+    run_top = np.empty(n)
+    run_bottom = np.empty(n)
+    partner = side_partner.ravel()
+    for t in range(n):
+        i = 3 * t
+        m0 = 0.5 * (zs[i] + zs[i + 1])
+        m1 = 0.5 * (zs[i + 1] + zs[i + 2])
+        m2 = 0.5 * (zs[i + 2] + zs[i])
+        high = 0 if (m0 >= m1 and m0 >= m2) else (1 if m1 >= m2 else 2)
+        low = 0 if (m0 <= m1 and m0 <= m2) else (1 if m1 <= m2 else 2)
+        own = cot[t] * orientation
+        upper = partner[i + high]
+        lower = partner[i + low]
+        up = upper >= 0 and cot[max(upper, 0) // 3] * orientation >= 0.5 * own
+        down = lower >= 0 and cot[max(lower, 0) // 3] * orientation <= 0.5 * own
+        run_top[t] = np.inf if up else zmax[t]
+        run_bottom[t] = -np.inf if down else zmin[t]
+    return zmin, zmax, lo, hi, nx, ny, nz, cot, run_top, run_bottom

@@ -648,14 +648,17 @@ def slice_mesh(
     xs = topo.vectors[:, :, 0].reshape(-1) - 0.5 * (lo_xyz[0] + hi_xyz[0])
     ys = topo.vectors[:, :, 1].reshape(-1) - 0.5 * (lo_xyz[1] + hi_xyz[1])
     zs = topo.vectors[:, :, 2].reshape(-1) - lo_xyz[2]
-    corner = [(xs[k::3], ys[k::3], zs[k::3]) for k in range(3)]
-    vz = [c[2] for c in corner]
-    zmin = np.minimum(np.minimum(vz[0], vz[1]), vz[2])
-    zmax = np.maximum(np.maximum(vz[0], vz[1]), vz[2])
-    lo = np.searchsorted(z_planes, zmin, side="right")
-    hi = np.searchsorted(z_planes, zmax, side="right")
+    vz = [zs[k::3] for k in range(3)]
+    # heights, planes cut, normals, slopes and slope runs of every facet in
+    # one compiled pass (_facet_normals, _facet_cot, _slope_runs)
+    zmin, zmax, lo, hi, *normal, facet_cot, run_top, run_bottom = (
+        _kernels.facet_setup(
+            xs, ys, zs, np.ascontiguousarray(z_planes, dtype=np.float64),
+            np.ascontiguousarray(topo.side_partner, dtype=np.int64),
+            int(topo.orientation),
+        )
+    )  # fmt: skip
     count = np.maximum(hi - lo, 0)
-    normal = _facet_normals(corner)
     # flat (horizontal) facets lie between planes: the top of the layer below
     # them (facing up) or the bottom of the layer above (facing down)
     normal_z = 0.5 * topo.orientation * normal[2]
@@ -668,10 +671,6 @@ def slice_mesh(
     down_layer = np.clip(np.searchsorted(z_planes, zmin[down]), 0, n_layers - 1)
     flat_up = np.bincount(up_layer, normal_z[up], minlength=n_layers)
     flat_down = np.bincount(down_layer, -normal_z[down], minlength=n_layers)
-    facet_cot = _facet_cot(normal)
-    run_top, run_bottom = _slope_runs(
-        vz, zmin, zmax, topo.side_partner, topo.orientation, facet_cot
-    )
     cut_tris = np.flatnonzero(count)
     if cut_tris.size == 0:
         raise GeometryError(f"mesh {getattr(mesh, 'name', '')!r}: no layer to slice")
@@ -1161,7 +1160,13 @@ class Region:
         )
 
 
-def _shell_growth(stack: LayerStack, n_shell: int, *, above: bool) -> np.ndarray:
+def _shell_growth(
+    stack: LayerStack,
+    n_shell: int,
+    *,
+    above: bool,
+    steps: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     r"""How much faster than its slope the surface recedes over ``n_shell`` layers.
 
     To first order the part's section shrinks by :math:`D_\uparrow = \sum l s`
@@ -1170,17 +1175,21 @@ def _shell_growth(stack: LayerStack, n_shell: int, *, above: bool) -> np.ndarray
     sections ``n`` layers away differ by more (the top of a sphere or a torus):
     the factor is :math:`(A_j - A_{j+n} + n D_\downarrow) / (n D_\uparrow)` (the
     mirror image for bottoms), clipped to a sane range; 1 where undefined.
+    ``steps`` is :math:`(D_\uparrow, D_\downarrow)` when already summed
+    (:func:`planner._kernels.slope_steps`).
     """
     n = stack.n_layers
     if n_shell <= 0:
         return np.ones(n)
-    # vertical segments (most of a prism's) add nothing: leave them out
-    sloped = np.flatnonzero(stack.segment_slope_cot != 0.0)
-    layer = stack.segment_layer[sloped]
-    step = stack.segment_slope_cot[sloped] * stack.height_mm[layer]
-    step = np.clip(step, -1e3, 1e3) * stack.segment_length_mm[sloped]
-    d_up = np.bincount(layer, np.maximum(step, 0.0), minlength=n)
-    d_down = np.bincount(layer, np.maximum(-step, 0.0), minlength=n)
+    if steps is None:
+        steps = _kernels.slope_steps(
+            np.ascontiguousarray(stack.segment_layer, dtype=np.int64),
+            np.ascontiguousarray(stack.segment_slope_cot, dtype=np.float64),
+            np.ascontiguousarray(stack.segment_length_mm, dtype=np.float64),
+            np.ascontiguousarray(stack.height_mm, dtype=np.float64),
+            n,
+        )
+    d_up, d_down = steps
     if not above:
         d_up, d_down = d_down, d_up
     area = np.concatenate([stack.area_mm2, np.zeros(n_shell)])
@@ -1335,36 +1344,17 @@ def plan_extrusion(
     # EXTERNAL_INFILL_MARGIN into it and is propagated with the shell.
     with np.errstate(divide="ignore", invalid="ignore"):
         inside = np.where(full > 0, infill / full, 0.0)
-    seg_layer = stack.segment_layer
-    seg_len = stack.segment_length_mm
-    seg_cross = stack.segment_cross_mm
-    step = stack.segment_slope_cot * h[seg_layer]
-    step = np.clip(step, -1e3, 1e3)
+    seg_layer = np.ascontiguousarray(stack.segment_layer, dtype=np.int64)
+    seg_len = np.ascontiguousarray(stack.segment_length_mm, dtype=np.float64)
+    seg_cross = np.ascontiguousarray(stack.segment_cross_mm, dtype=np.float64)
+    seg_cot = np.ascontiguousarray(stack.segment_slope_cot, dtype=np.float64)
+    h = np.ascontiguousarray(h, dtype=np.float64)
     sliver = _SLIVER_FRAC * w
-    # only sloped segments expose a strip (s > sliver > 0): the strips below
-    # leave out the vertical ones, which add nothing
-    sloped = np.flatnonzero(step != 0.0)
-    slope_layer = seg_layer[sloped]
-    slope_len, slope_cross = seg_len[sloped], seg_cross[sloped]
-    step = step[sloped]
-    d_fill = (d_infill - profile.infill_overlap_frac * spacing)[slope_layer]
+    d_fill = d_infill - profile.infill_overlap_frac * spacing
     n_top, n_bottom = profile.top_solid_layers, profile.bottom_solid_layers
-    growth_top = _shell_growth(stack, n_top, above=True)
-    growth_bottom = _shell_growth(stack, n_bottom, above=False)
-
-    def strips(reach: np.ndarray, exposed: np.ndarray) -> Region:
-        """Bands of the given width inside the infill boundary along segments."""
-        own = exposed & (reach > 0)
-        band = np.where(own, reach, 0.0)
-        return Region(
-            area=np.bincount(slope_layer, slope_len * band, minlength=n),
-            extent=np.bincount(
-                slope_layer, 2.0 * slope_cross * (band > 0), minlength=n
-            ),
-            boundary=np.bincount(
-                slope_layer, 2.0 * slope_len * (band > 0), minlength=n
-            ),
-        )
+    steps = _kernels.slope_steps(seg_layer, seg_cot, seg_len, h, n)
+    growth_top = _shell_growth(stack, n_top, above=True, steps=steps)
+    growth_bottom = _shell_growth(stack, n_bottom, above=False, steps=steps)
 
     def compact(area: np.ndarray) -> Region:
         """A region shaped like the infill region, of the given area."""
@@ -1383,30 +1373,25 @@ def plan_extrusion(
             return c[np.minimum(idx + window, n)] - c[idx]
         return c[idx + 1] - c[np.maximum(idx + 1 - window, 0)]
 
-    up_step = np.maximum(step, 0.0)
-    down_step = np.maximum(-step, 0.0)
-    margin = EXTERNAL_INFILL_MARGIN_MM
+    # strips along the sloped segments (s = h cot, clipped; vertical ones add
+    # nothing): a layer's own exposed surface (s > sliver) reaches into the
+    # infill region by s - d_fill and grows by EXTERNAL_INFILL_MARGIN into
+    # it; the shell's reach is the surface's recession over the shell's
+    # layers, only as far as its slope goes on (not past a thread's crest),
+    # and discover_horizontal_shells widens shells narrower than 2 x 3 solid
+    # infill widths by 3 widths. Compiled: planner._kernels.shell_strips.
+    strip = _kernels.shell_strips(
+        seg_layer, seg_cot, seg_len, seg_cross,
+        np.ascontiguousarray(stack.segment_slope_run_mm, dtype=np.float64), h,
+        np.ascontiguousarray(np.broadcast_to(d_fill, (n,)), dtype=np.float64),
+        np.ascontiguousarray(growth_top, dtype=np.float64),
+        np.ascontiguousarray(growth_bottom, dtype=np.float64),
+        float(max(n_top - 1, 1)), float(n_bottom), sliver,
+        EXTERNAL_INFILL_MARGIN_MM, _SHELL_MARGIN_WIDTHS * w,
+    )  # fmt: skip
 
-    narrow = _SHELL_MARGIN_WIDTHS * w
-
-    run_layers = stack.segment_slope_run_mm[sloped] / h[slope_layer] + 1.0
-
-    def shell(n_layers: int, s: np.ndarray, growth: np.ndarray) -> Region:
-        exposed = s > sliver
-        grown = s > d_fill
-        # the surface recedes over the shell's layers only as far as its
-        # slope goes on (not past a thread's crest)
-        layers = np.minimum(n_layers, run_layers)
-        reach = layers * s * growth[slope_layer] - d_fill + margin * grown
-        # discover_horizontal_shells widens shells narrower than 2 x 3 solid
-        # infill widths by 3 widths
-        reach = np.where((reach > 0) & (reach < 2.0 * narrow), reach + narrow, reach)
-        return strips(reach, exposed)
-
-    def own(s: np.ndarray) -> Region:
-        exposed = s > sliver
-        grown = s > d_fill
-        return strips((s - d_fill + margin) * grown, exposed)
+    def strips(row: int) -> Region:
+        return Region(area=strip[row, 0], extent=strip[row, 1], boundary=strip[row, 2])
 
     # nothing lies below the first layer or above the last one: all of them is
     # a bottom and a top surface, facets or not (an open mesh may lack them)
@@ -1419,15 +1404,13 @@ def plan_extrusion(
     top_own = empty
     top_shell = empty
     if n_top:
-        top_own = own(up_step) + compact(inside * flat_up)
-        top_shell = shell(max(n_top - 1, 1), up_step, growth_top) + compact(
-            inside * window_sum(flat_up, n_top, above=True)
-        )
+        top_own = strips(0) + compact(inside * flat_up)
+        top_shell = strips(1) + compact(inside * window_sum(flat_up, n_top, above=True))
     bottom_own = empty
     bottom_shell = empty
     if n_bottom:
-        bottom_own = own(down_step) + compact(inside * flat_down)
-        bottom_shell = shell(n_bottom, down_step, growth_bottom) + compact(
+        bottom_own = strips(2) + compact(inside * flat_down)
+        bottom_shell = strips(3) + compact(
             inside * window_sum(flat_down, n_bottom, above=False)
         )
     whole = compact(infill)
@@ -1463,23 +1446,28 @@ def plan_extrusion(
     islands = np.bincount(layer_of, stack.loop_area_mm2 > 0, minlength=n)
     regions = np.maximum(islands, 0.5 * stack.extrema)
 
-    seg_sin = np.divide(seg_cross, seg_len, out=np.zeros_like(seg_len),
-                        where=seg_len > 0)  # fmt: skip
     longest_connector = 2.0 * _INFILL_ANCHOR_WIDTHS * w
-
-    def connectable(line_spacing: float | np.ndarray) -> np.ndarray:
-        """Share of the boundary where the gap between line ends, ``S / sin``,
-        is short enough to be joined by a connector."""
-        limit = np.broadcast_to(line_spacing / longest_connector, (n,))[seg_layer]
-        joined = np.bincount(seg_layer, seg_len * (seg_sin >= limit), minlength=n)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(stack.contour_length_mm > 0,
-                            joined / stack.contour_length_mm, 0.0)  # fmt: skip
+    density = profile.fill_density_frac
+    sparse_spacing = spacing / density if density > 0 else np.inf
+    bridge_spacing = profile.nozzle_diameter_mm + BRIDGE_EXTRA_SPACING_MM
+    # share of the boundary where the gap between line ends, S / sin, is short
+    # enough to be joined by a connector, for each fill's line spacing S
+    line_spacings = (sparse_spacing, spacing, bridge_spacing)
+    joined = _kernels.connectable_lengths(
+        seg_layer, seg_len, seg_cross,
+        np.stack([np.broadcast_to(np.asarray(s / longest_connector, dtype=np.float64),
+                                  (n,)) for s in line_spacings]),
+    )  # fmt: skip
+    with np.errstate(divide="ignore", invalid="ignore"):
+        connect_share = np.where(
+            stack.contour_length_mm > 0, joined / stack.contour_length_mm, 0.0
+        )
 
     def lines(
         region: Region,
         line_spacing: float | np.ndarray,
         flow_spacing: float | np.ndarray,
+        connect: np.ndarray,
     ) -> tuple:
         """Line length, line count and connector length of a fill of a region.
 
@@ -1491,7 +1479,6 @@ def plan_extrusion(
         """
         area = np.maximum(region.area - 0.5 * flow_spacing * region.boundary, 0.0)
         n_lines = region.extent / (2.0 * line_spacing)
-        connect = connectable(line_spacing)
         connector = np.where(
             n_lines > regions,
             0.5
@@ -1502,15 +1489,14 @@ def plan_extrusion(
         )
         return area / line_spacing, n_lines, connector * (area > 0)
 
-    density = profile.fill_density_frac
-    sparse_spacing = spacing / density if density > 0 else np.inf
     sparse_lines = (
-        lines(sparse, sparse_spacing, spacing) if density > 0 else (np.zeros(n),) * 3
+        lines(sparse, sparse_spacing, spacing, connect_share[0])
+        if density > 0
+        else (np.zeros(n),) * 3
     )
-    solid_lines = lines(rest_solid, spacing, spacing)
-    top_lines = lines(top, spacing, spacing)
-    bridge_spacing = profile.nozzle_diameter_mm + BRIDGE_EXTRA_SPACING_MM
-    bridge_lines = lines(bridge, bridge_spacing, bridge_spacing)
+    solid_lines = lines(rest_solid, spacing, spacing, connect_share[1])
+    top_lines = lines(top, spacing, spacing, connect_share[1])
+    bridge_lines = lines(bridge, bridge_spacing, bridge_spacing, connect_share[2])
     support_mm = np.zeros(n)
     if support_area_mm2 is not None:
         support_mm = support_area_mm2 * profile.support_density_frac / spacing

@@ -718,3 +718,144 @@ def test_contour_times_match_numpy(seed: int) -> None:
         if (closed_next[members] >= 0).all():
             want[np.argmax(g[members])] = True
         np.testing.assert_array_equal(got_seam[members], want)
+
+
+def _sphere_and_box() -> Mesh:
+    """A UV sphere (sloped facets of every steepness) beside a box (flat and
+    vertical facets): inputs for the per-facet and per-segment kernels."""
+    u = np.linspace(0.0, 2.0 * np.pi, 24, endpoint=False)
+    v = np.linspace(0.0, np.pi, 13)
+    uu, vv = np.meshgrid(u, v, indexing="ij")
+    pts = np.stack(
+        [8 * np.sin(vv) * np.cos(uu), 8 * np.sin(vv) * np.sin(uu), 8 - 8 * np.cos(vv)],
+        axis=-1,
+    )
+    i, j = np.meshgrid(np.arange(24), np.arange(12), indexing="ij")
+    a, b = pts[i, j], pts[(i + 1) % 24, j]
+    c, d = pts[(i + 1) % 24, j + 1], pts[i, j + 1]
+    tris = np.concatenate(
+        [
+            np.stack([a, c, b], -2).reshape(-1, 3, 3),
+            np.stack([a, d, c], -2).reshape(-1, 3, 3),
+        ]
+    )
+    tris = tris[
+        np.linalg.norm(
+            np.cross(tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0]), axis=1
+        )
+        > 1e-9
+    ]
+    box = box_mesh((6.0, 5.0, 7.0)).vectors + np.array([20.0, 0.0, 0.0])
+    return Mesh(vectors=np.concatenate([tris, box]), name="sphere_box")
+
+
+def test_facet_setup_kernel_matches_numpy():
+    """The compiled start of slice_mesh (heights, planes cut, normals, slopes,
+    slope runs) equals the numpy functions it replaced, bit for bit, for both
+    normal orientations (flat facets give the +-1e6 cotangent)."""
+    from planner import _kernels
+    from planner.geometry import analyse_mesh
+    from planner.slicing import _facet_cot, _facet_normals, _slope_runs
+
+    topo = analyse_mesh(_sphere_and_box())
+    xs, ys, zs = (topo.vectors[:, :, k].reshape(-1) for k in range(3))
+    zs = zs - zs.min()
+    z_planes = layer_planes(16.0, layer_height_mm=0.2, first_layer_height_mm=0.3)[0]
+    corner = [(xs[k::3], ys[k::3], zs[k::3]) for k in range(3)]
+    vz = [c[2] for c in corner]
+    zmin = np.minimum(np.minimum(vz[0], vz[1]), vz[2])
+    zmax = np.maximum(np.maximum(vz[0], vz[1]), vz[2])
+    normal = _facet_normals(corner)
+    cot = _facet_cot(normal)
+    assert (np.abs(cot) == 1e6).any()
+    assert (cot == 0).any()
+    for orientation in (1, -1):
+        got = _kernels.facet_setup(xs, ys, zs, z_planes, topo.side_partner, orientation)
+        want = (
+            zmin, zmax,
+            np.searchsorted(z_planes, zmin, side="right"),
+            np.searchsorted(z_planes, zmax, side="right"),
+            *normal, cot,
+            *_slope_runs(vz, zmin, zmax, topo.side_partner, orientation, cot),
+        )  # fmt: skip
+        for g, w in zip(got, want, strict=True):
+            assert np.array_equal(g, w)
+
+
+def _strips_reference(stack, h, d_fill, growth_top, growth_bottom, n_top, n_bottom,
+                      sliver, margin, narrow):  # fmt: skip
+    """The numpy strips of plan_extrusion before they were compiled."""
+    n = stack.n_layers
+    step = np.clip(stack.segment_slope_cot * h[stack.segment_layer], -1e3, 1e3)
+    sloped = np.flatnonzero(step != 0.0)
+    layer = stack.segment_layer[sloped]
+    length, cross = stack.segment_length_mm[sloped], stack.segment_cross_mm[sloped]
+    step, fill = step[sloped], d_fill[layer]
+    run_layers = stack.segment_slope_run_mm[sloped] / h[layer] + 1.0
+
+    def strips(reach, exposed):
+        band = np.where(exposed & (reach > 0), reach, 0.0)
+        return [
+            np.bincount(layer, length * band, minlength=n),
+            np.bincount(layer, 2.0 * cross * (band > 0), minlength=n),
+            np.bincount(layer, 2.0 * length * (band > 0), minlength=n),
+        ]
+
+    def shell(n_layers, s, growth):
+        reach = (np.minimum(n_layers, run_layers) * s * growth[layer] - fill
+                 + margin * (s > fill))  # fmt: skip
+        reach = np.where((reach > 0) & (reach < 2.0 * narrow), reach + narrow, reach)
+        return strips(reach, s > sliver)
+
+    def own(s):
+        return strips((s - fill + margin) * (s > fill), s > sliver)
+
+    up, down = np.maximum(step, 0.0), np.maximum(-step, 0.0)
+    return np.array([own(up), shell(n_top, up, growth_top), own(down),
+                     shell(n_bottom, down, growth_bottom)])  # fmt: skip
+
+
+def test_shell_strip_kernels_match_numpy():
+    """slope_steps, shell_strips and connectable_lengths equal the bincount code
+    they replaced, bit for bit, on a sliced sphere and box."""
+    from planner import _kernels
+
+    stack = slice_mesh(
+        _sphere_and_box(), layer_height_mm=0.2, first_layer_height_mm=0.3
+    )
+    n, h = stack.n_layers, stack.height_mm
+    rng = np.random.default_rng(4)
+    d_fill = rng.uniform(0.0, 0.8, n)
+    growth_top, growth_bottom = rng.uniform(0.5, 4.0, n), rng.uniform(0.5, 4.0, n)
+    args = (3.0, 4.0, 0.09, 3.0, 1.35)
+    got = _kernels.shell_strips(
+        stack.segment_layer, stack.segment_slope_cot, stack.segment_length_mm,
+        stack.segment_cross_mm, stack.segment_slope_run_mm, h, d_fill,
+        growth_top, growth_bottom, *args,
+    )  # fmt: skip
+    want = _strips_reference(stack, h, d_fill, growth_top, growth_bottom, *args)
+    assert want[:, 0].sum() > 0
+    assert np.array_equal(got, want)
+
+    sloped = np.flatnonzero(stack.segment_slope_cot != 0.0)
+    layer = stack.segment_layer[sloped]
+    step = np.clip(stack.segment_slope_cot[sloped] * h[layer], -1e3, 1e3)
+    step = step * stack.segment_length_mm[sloped]
+    d_up, d_down = _kernels.slope_steps(
+        stack.segment_layer, stack.segment_slope_cot, stack.segment_length_mm, h, n
+    )
+    assert np.array_equal(d_up, np.bincount(layer, np.maximum(step, 0.0), minlength=n))
+    assert np.array_equal(
+        d_down, np.bincount(layer, np.maximum(-step, 0.0), minlength=n)
+    )
+
+    length, cross = stack.segment_length_mm, stack.segment_cross_mm
+    sin = np.divide(cross, length, out=np.zeros_like(length), where=length > 0)
+    limit = np.stack([np.full(n, 0.3), rng.uniform(0.0, 1.0, n)])
+    got = _kernels.connectable_lengths(stack.segment_layer, length, cross, limit)
+    for row in range(2):
+        want = np.bincount(
+            stack.segment_layer, length * (sin >= limit[row][stack.segment_layer]),
+            minlength=n,
+        )  # fmt: skip
+        assert np.array_equal(got[row], want)
