@@ -32,18 +32,36 @@ def _table_bits(n: int) -> int:
 
 
 @njit(cache=True)
+def _insert_all(keys: np.ndarray, first: np.ndarray, m: int, bits: int) -> np.ndarray:
+    """Hash table of ``2**bits`` slots (key, id interleaved) holding ids ``0 .. m-1``."""
+    mask = (1 << bits) - 1
+    shift = 64 - bits
+    table = np.full(2 << bits, -1, dtype=np.int64)
+    for j in range(m):
+        key = keys[first[j]]
+        h = ((key * _HASH_MUL) >> shift) & mask
+        while table[2 * h] != -1:
+            h = (h + 1) & mask
+        table[2 * h] = key
+        table[2 * h + 1] = j
+    return table
+
+
+@njit(cache=True)
 def group_first_seen(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct-key ids of non-negative int64 ``keys``, numbered by first occurrence.
 
     Returns ``(inverse, first)``: the id of each key and, per id, the index of
-    its first occurrence (increasing).
+    its first occurrence (increasing). The table starts sized for a quarter of
+    the keys distinct (a welded mesh has about one vertex per six corners, so
+    it stays small enough for the cache) and doubles whenever it gets half
+    full; key and id share a slot, one memory access per probe.
     """
     n = keys.size
-    bits = _table_bits(n)
+    bits = _table_bits(max(n // 4, 8))
     mask = (1 << bits) - 1
     shift = 64 - bits
-    slot_key = np.full(1 << bits, -1, dtype=np.int64)
-    slot_id = np.empty(1 << bits, dtype=np.int64)
+    table = np.full(2 << bits, -1, dtype=np.int64)
     inverse = np.empty(n, dtype=np.int64)
     first = np.empty(n, dtype=np.int64)
     m = 0
@@ -51,16 +69,21 @@ def group_first_seen(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         key = keys[i]
         h = ((key * _HASH_MUL) >> shift) & mask
         while True:
-            k = slot_key[h]
+            k = table[2 * h]
             if k == key:
-                inverse[i] = slot_id[h]
+                inverse[i] = table[2 * h + 1]
                 break
             if k == -1:
-                slot_key[h] = key
-                slot_id[h] = m
+                table[2 * h] = key
+                table[2 * h + 1] = m
                 inverse[i] = m
                 first[m] = i
                 m += 1
+                if 2 * m > mask:
+                    bits += 1
+                    mask = (1 << bits) - 1
+                    shift = 64 - bits
+                    table = _insert_all(keys, first, m, bits)
                 break
             h = (h + 1) & mask
     return inverse, first[:m]
@@ -187,22 +210,55 @@ def shell_labels(side_partner: np.ndarray) -> tuple[int, np.ndarray]:
 
 
 @njit(cache=True)
+def _facet_area(vectors: np.ndarray, i: int) -> float:
+    """Area of triangle ``i`` of an ``(n, 3, 3)`` array [mm²], ``|ab x ac| / 2``."""
+    ux = vectors[i, 1, 0] - vectors[i, 0, 0]
+    uy = vectors[i, 1, 1] - vectors[i, 0, 1]
+    uz = vectors[i, 1, 2] - vectors[i, 0, 2]
+    vx = vectors[i, 2, 0] - vectors[i, 0, 0]
+    vy = vectors[i, 2, 1] - vectors[i, 0, 1]
+    vz = vectors[i, 2, 2] - vectors[i, 0, 2]
+    cx = uy * vz - uz * vy
+    cy = uz * vx - ux * vz
+    cz = ux * vy - uy * vx
+    return 0.5 * np.sqrt(cx * cx + cy * cy + cz * cz)
+
+
+@njit(cache=True)
 def facet_areas(vectors: np.ndarray) -> np.ndarray:
     """Area of each triangle of an ``(n, 3, 3)`` array [mm²], ``|ab x ac| / 2``."""
     n = vectors.shape[0]
     out = np.empty(n)
     for i in range(n):
-        ux = vectors[i, 1, 0] - vectors[i, 0, 0]
-        uy = vectors[i, 1, 1] - vectors[i, 0, 1]
-        uz = vectors[i, 1, 2] - vectors[i, 0, 2]
-        vx = vectors[i, 2, 0] - vectors[i, 0, 0]
-        vy = vectors[i, 2, 1] - vectors[i, 0, 1]
-        vz = vectors[i, 2, 2] - vectors[i, 0, 2]
-        cx = uy * vz - uz * vy
-        cy = uz * vx - ux * vz
-        cz = ux * vy - uy * vx
-        out[i] = 0.5 * np.sqrt(cx * cx + cy * cy + cz * cz)
+        out[i] = _facet_area(vectors, i)
     return out
+
+
+@njit(cache=True)
+def facet_areas_bounds(
+    vectors: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """:func:`facet_areas` and :func:`bounds` of the corners in one pass.
+
+    The same operations in the same order as the two kernels (corners in
+    facet order), reading the ``(n, 3, 3)`` array once: returns ``(areas,
+    lo, hi, finite)``.
+    """
+    n = vectors.shape[0]
+    out = np.empty(n)
+    lo = np.full(3, np.inf)
+    hi = np.full(3, -np.inf)
+    finite = True
+    for i in range(n):
+        for c in range(3):
+            for a in range(3):
+                v = vectors[i, c, a]
+                if not np.isfinite(v):
+                    finite = False
+                lo[a] = min(lo[a], v)
+                hi[a] = max(hi[a], v)
+        out[i] = _facet_area(vectors, i)
+    return out, lo, hi, finite
 
 
 @njit(cache=True)
@@ -279,6 +335,51 @@ def corner_positions(
             out[t, k, 1] = points[src, 1]
             out[t, k, 2] = points[src, 2]
     return out
+
+
+@njit(cache=True)
+def bin_sums(bins: np.ndarray, weights: np.ndarray, n_bins: int) -> np.ndarray:
+    """``np.bincount(bins, row, minlength=n_bins)`` of each row of ``weights``.
+
+    ``weights`` is ``(k, m)``, ``bins`` ``m`` indices in ``0 .. n_bins - 1``;
+    returns ``(k, n_bins)``. Each bin is summed from zero in index order, as
+    ``np.bincount`` does, so the sums are the same to the last bit.
+    """
+    k, m = weights.shape
+    out = np.zeros((k, n_bins))
+    for r in range(k):
+        for i in range(m):
+            out[r, bins[i]] += weights[r, i]
+    return out
+
+
+@njit(cache=True)
+def segment_slopes(
+    facet: np.ndarray,
+    layer: np.ndarray,
+    facet_cot: np.ndarray,
+    orientation: int,
+    run_top: np.ndarray,
+    run_bottom: np.ndarray,
+    z_planes: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Slope and slope run of each cut segment, from its facet and layer.
+
+    ``cot = facet_cot[facet] * orientation``; the run is ``run_top[facet] - z``
+    where ``cot >= 0`` and ``z - run_bottom[facet]`` elsewhere, with ``z`` the
+    segment's plane height: the numpy expressions of
+    :func:`planner.slicing.slice_mesh`, without their temporaries.
+    """
+    m = facet.size
+    cot = np.empty(m)
+    run = np.empty(m)
+    for j in range(m):
+        t = facet[j]
+        c = facet_cot[t] * orientation
+        z = z_planes[layer[j]]
+        cot[j] = c
+        run[j] = run_top[t] - z if c >= 0 else z - run_bottom[t]
+    return cot, run
 
 
 @njit(cache=True)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import io
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -72,10 +72,20 @@ class Mesh:
         Triangle vertices, shape ``(n, 3, 3)`` (triangle, vertex, xyz). [mm]
     name
         File name or label, for messages.
+
+    Notes
+    -----
+    :func:`load_stl` also keeps the facet areas and the bounds it checked
+    (``_facet_stats``, out of the constructor's public interface) so that
+    :func:`analyse_mesh` does not compute them again; they are used only while
+    ``vectors`` is the very array they were computed from.
     """
 
     vectors: np.ndarray
     name: str = ""
+    _facet_stats: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         shape = np.shape(self.vectors)
@@ -163,6 +173,27 @@ def _read_source(source: str | Path | bytes, name: str, max_bytes: int) -> bytes
     return data
 
 
+class _BytesView(io.BytesIO):
+    """In-memory STL file whose read-to-the-end returns a view, not a copy.
+
+    numpy-stl reads a binary STL's triangles with one ``read()`` and copies
+    them into its own array; a view of the bytes spares one copy of the file.
+    Sized reads (the header, the triangle count, ASCII lines) are plain bytes.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self._view = memoryview(data)
+
+    def read(self, size: int | None = -1) -> bytes:
+        """``size`` bytes, or a view of the rest when ``size`` is None or < 0."""
+        if size is not None and size >= 0:
+            return super().read(size)
+        start = self.tell()
+        self.seek(0, io.SEEK_END)
+        return self._view[start:]  # type: ignore[return-value]
+
+
 def _parse(data: bytes, name: str, *, ascii_mode: bool) -> np.ndarray:
     """Parse STL bytes with numpy-stl; any parser failure becomes GeometryError."""
     from stl import mesh as stl_mesh
@@ -174,7 +205,7 @@ def _parse(data: bytes, name: str, *, ascii_mode: bool) -> np.ndarray:
     try:
         parsed = stl_mesh.Mesh.from_file(
             name or "upload.stl",
-            fh=io.BytesIO(data),
+            fh=io.BytesIO(data) if ascii_mode else _BytesView(data),
             calculate_normals=False,
             mode=Mode.ASCII if ascii_mode else Mode.BINARY,
             speedups=False,
@@ -284,7 +315,7 @@ def load_stl(
     if vectors.shape[0] == 0:
         raise GeometryError(f"STL {name}: no triangle could be read")
     vectors = np.ascontiguousarray(vectors, dtype=np.float64)
-    lo, hi, all_finite = _kernels.bounds(vectors.reshape(-1, 3))
+    areas, lo, hi, all_finite = _kernels.facet_areas_bounds(vectors)
     if not all_finite:
         finite = np.isfinite(vectors).all(axis=(1, 2))
         raise GeometryError(
@@ -297,13 +328,27 @@ def load_stl(
             f"STL {name}: coordinates span {span:.6g} mm, more than the limit of "
             f"{MAX_MODEL_SPAN_MM:g} mm (wrong units or a corrupt file)"
         )
-    areas = triangle_areas(vectors)
     if not (areas > _degenerate_area_mm2(lo, hi)).any():
         raise GeometryError(
             f"STL {name}: no facet with a non-zero area (all "
             f"{vectors.shape[0]} are degenerate)"
         )
-    return Mesh(vectors=vectors, name=name)
+    return Mesh(vectors=vectors, name=name, _facet_stats=(vectors, areas, lo, hi))
+
+
+def _areas_and_bounds(
+    mesh: Mesh, vectors: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Facet areas [mm²] and point bounds [mm] of ``vectors`` (``mesh``'s, as float64).
+
+    Taken from what :func:`load_stl` computed when ``vectors`` is still the
+    array it read; computed here otherwise.
+    """
+    stats = mesh._facet_stats
+    if stats is not None and stats[0] is vectors:
+        return stats[1], stats[2], stats[3]
+    areas, lo, hi, _ = _kernels.facet_areas_bounds(vectors)
+    return areas, lo, hi
 
 
 def triangle_areas(vectors: np.ndarray) -> np.ndarray:
@@ -595,8 +640,7 @@ def analyse_mesh(mesh: Mesh) -> MeshTopology:
     """
     vectors = np.ascontiguousarray(mesh.vectors, dtype=np.float64)
     warnings: list[str] = []
-    areas = triangle_areas(vectors)
-    bbox_min, bbox_max = _bounds(vectors.reshape(-1, 3))
+    areas, bbox_min, bbox_max = _areas_and_bounds(mesh, vectors)
     keep = areas > _degenerate_area_mm2(bbox_min, bbox_max)
     n_dropped = int((~keep).sum())
     if not keep.any():

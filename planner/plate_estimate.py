@@ -30,16 +30,13 @@ from planner.errors import GeometryError
 from planner.geometry import Mesh, MeshTopology, analyse_mesh
 from planner.printers import Material, PrintProfile
 from planner.slicing import (
-    _RECTILINEAR_LIKE,
     ROLES,
     PrintEstimate,
-    _support_area,
-    estimate_layers,
+    assemble_estimate,
     estimate_print,
-    slice_mesh,
+    layer_role_times,
     trapezoid_time_s,
 )
-from planner.units import G_PER_KG, MM3_PER_CM3, SECONDS_PER_HOUR
 
 #: Default gap between parts on a plate. [mm]
 DEFAULT_SPACING_MM = 5.0
@@ -420,15 +417,9 @@ def layer_figures(
     """
     topo = mesh if isinstance(mesh, MeshTopology) else analyse_mesh(mesh)
     label = name or (mesh.name if isinstance(mesh, Mesh) else "")
-    props = topo.properties
-    stack = slice_mesh(
-        topo,
-        layer_height_mm=profile.layer_height_mm,
-        first_layer_height_mm=profile.first_layer_height_mm,
-    )
-    support = _support_area(topo, stack, profile) if profile.support_material else None
-    plan, times = estimate_layers(stack, profile, support_area_mm2=support)
-    travel_mm = times.pop("_travel_mm")
+    layered = layer_role_times(topo, profile)
+    stack, plan = layered.stack, layered.plan
+    times = dict(layered.time_s)
     v_z = min(profile.travel_speed_mm_s, profile.max_feedrate_z_mm_s)
     z_move = trapezoid_time_s(
         stack.height_mm, profile.max_jerk_z_mm_s, profile.max_jerk_z_mm_s, v_z,
@@ -456,39 +447,10 @@ def layer_figures(
         + plan.bridge_mm * plan.bridge_cross_section_mm2
         + plan.gap_fill_mm2 * stack.height_mm
     )
-    paths = {
-        "ext_perimeter": plan.ext_perimeter_mm,
-        "perimeter": plan.perimeter_mm,
-        "sparse_infill": plan.sparse_mm,
-        "solid_infill": plan.solid_mm,
-        "top_solid_infill": plan.top_mm,
-        "bridge_infill": plan.bridge_mm,
-        "gap_fill": plan.gap_fill_mm,
-        "support": plan.support_mm,
-        "travel": travel_mm,
-    }
-    warnings = list(props.warnings)
-    if profile.fill_pattern.lower() not in _RECTILINEAR_LIKE:
-        warnings.append(
-            f"fill_pattern {profile.fill_pattern!r} estimated as rectilinear "
-            "(same extruded volume, line lengths approximate)"
-        )
-    estimate = _assemble_estimate(
-        print_time_s=print_time,
-        extruded_mm3=float(extruded.sum()),
-        profile=profile,
-        material=material,
-        hourly_rate=hourly_rate,
-        file=label,
-        triangles=props.n_triangles,
-        volume_mm3=props.volume_mm3,
-        size_mm=props.size_mm,
-        layers=int(plan.printed.sum()),
-        printer_id=printer_id,
-        warnings=tuple(warnings),
-        role_time_s=tuple((r, float(times[r].sum())) for r in ROLES),
-        role_path_mm=tuple((r, float(p.sum())) for r, p in paths.items()),
-    )
+    estimate = layered.estimate(
+        times, print_time, float(extruded.sum()), material, hourly_rate, printer_id,
+        label,
+    )  # fmt: skip
     return LayerFigures(
         topology=topo,
         estimate=estimate,
@@ -498,50 +460,6 @@ def layer_figures(
         path_mm=path,
         extruded_mm3=extruded,
         printed=plan.printed.astype(bool),
-    )
-
-
-def _assemble_estimate(
-    *,
-    print_time_s: float,
-    extruded_mm3: float,
-    profile: PrintProfile,
-    material: Material,
-    hourly_rate: float,
-    file: str,
-    triangles: int,
-    volume_mm3: float,
-    size_mm: Sequence[float],
-    layers: int,
-    printer_id: str,
-    warnings: tuple[str, ...],
-    role_time_s: tuple[tuple[str, float], ...],
-    role_path_mm: tuple[tuple[str, float], ...],
-) -> PrintEstimate:
-    """A :class:`PrintEstimate` from time and extruded volume (filament, costs)."""
-    filament_area = math.pi * profile.filament_diameter_mm**2 / 4.0
-    filament_g = extruded_mm3 / MM3_PER_CM3 * material.density_g_cm3
-    material_cost = filament_g / G_PER_KG * material.cost_per_kg
-    machine_cost = print_time_s / SECONDS_PER_HOUR * hourly_rate
-    return PrintEstimate(
-        file=file,
-        triangles=triangles,
-        volume_mm3=volume_mm3,
-        bbox_x_mm=float(size_mm[0]),
-        bbox_y_mm=float(size_mm[1]),
-        bbox_z_mm=float(size_mm[2]),
-        layers=layers,
-        print_time_s=print_time_s,
-        filament_mm=extruded_mm3 / filament_area,
-        filament_g=filament_g,
-        material_cost=material_cost,
-        machine_cost=machine_cost,
-        total_cost=material_cost + machine_cost,
-        material=material.material,
-        printer_id=printer_id,
-        warnings=warnings,
-        role_time_s=role_time_s,
-        role_path_mm=role_path_mm,
     )
 
 
@@ -664,7 +582,7 @@ def compose_layers(
         if plate_xy_mm is None
         else plate_xy_mm
     )
-    return _assemble_estimate(
+    return assemble_estimate(
         print_time_s=print_time,
         extruded_mm3=float(total("extruded_mm3").sum()),
         profile=profile,

@@ -56,7 +56,7 @@ import numpy as np
 
 from planner import _kernels
 from planner.errors import GeometryError
-from planner.geometry import Mesh, MeshTopology, analyse_mesh
+from planner.geometry import Mesh, MeshProperties, MeshTopology, analyse_mesh
 from planner.printers import Material, Printer, PrintProfile
 from planner.units import G_PER_KG, MM3_PER_CM3, SECONDS_PER_HOUR
 
@@ -645,23 +645,36 @@ def slice_mesh(
     # corner coordinates as flat columns (3 per facet, corner k of facet t at
     # 3 t + k), dropped onto the bed and centred: arithmetic and gathers on
     # contiguous columns are several times faster than on (n, 3, 3) arrays
-    xs = topo.vectors[:, :, 0].reshape(-1) - 0.5 * (lo_xyz[0] + hi_xyz[0])
-    ys = topo.vectors[:, :, 1].reshape(-1) - 0.5 * (lo_xyz[1] + hi_xyz[1])
-    zs = topo.vectors[:, :, 2].reshape(-1) - lo_xyz[2]
-    vz = [zs[k::3] for k in range(3)]
+    # (subtracting on the strided (n, 3) view writes each column straight
+    # into a contiguous array, with no intermediate copy)
+    centre = (0.5 * (lo_xyz[0] + hi_xyz[0]), 0.5 * (lo_xyz[1] + hi_xyz[1]), lo_xyz[2])
+    xs = (topo.vectors[:, :, 0] - centre[0]).reshape(-1)
+    ys = (topo.vectors[:, :, 1] - centre[1]).reshape(-1)
+    zs = (topo.vectors[:, :, 2] - centre[2]).reshape(-1)
     # heights, planes cut, normals, slopes and slope runs of every facet in
     # one compiled pass (_facet_normals, _facet_cot, _slope_runs)
-    zmin, zmax, lo, hi, *normal, facet_cot, run_top, run_bottom = (
-        _kernels.facet_setup(
-            xs, ys, zs, np.ascontiguousarray(z_planes, dtype=np.float64),
-            np.ascontiguousarray(topo.side_partner, dtype=np.int64),
-            int(topo.orientation),
-        )
+    setup = _kernels.facet_setup(
+        xs, ys, zs, np.ascontiguousarray(z_planes, dtype=np.float64),
+        np.ascontiguousarray(topo.side_partner, dtype=np.int64),
+        int(topo.orientation),
     )  # fmt: skip
+    # (the normals' x and y are not needed further: dropped with ``setup``)
+    zmin, zmax, lo, hi = setup[:4]
+    normal_z_raw, facet_cot, run_top, run_bottom = setup[6:]
+    del setup
+    # the columns take as much memory as the mesh: the few corners needed
+    # later are gathered again (the same subtraction, the same numbers)
+    del xs, ys, zs
+    flat_xyz = topo.vectors.reshape(-1, 3)
+
+    def corner(axis: int, flat: np.ndarray) -> np.ndarray:
+        """Coordinate ``axis`` of corners ``flat`` (``3 t + k``), centred."""
+        return flat_xyz[flat, axis] - centre[axis]
+
     count = np.maximum(hi - lo, 0)
     # flat (horizontal) facets lie between planes: the top of the layer below
     # them (facing up) or the bottom of the layer above (facing down)
-    normal_z = 0.5 * topo.orientation * normal[2]
+    normal_z = 0.5 * topo.orientation * normal_z_raw
     flat = (count == 0) & (zmax - zmin <= _FLAT_TOLERANCE_MM)
     up = flat & (normal_z > 0)
     down = flat & (normal_z < 0)
@@ -669,6 +682,7 @@ def slice_mesh(
         np.searchsorted(z_planes, zmax[up], side="right") - 1, 0, n_layers - 1
     )
     down_layer = np.clip(np.searchsorted(z_planes, zmin[down]), 0, n_layers - 1)
+    del zmin, zmax  # (a facet's height range is not needed further)
     flat_up = np.bincount(up_layer, normal_z[up], minlength=n_layers)
     flat_down = np.bincount(down_layer, -normal_z[down], minlength=n_layers)
     cut_tris = np.flatnonzero(count)
@@ -680,12 +694,12 @@ def slice_mesh(
     first_cut = np.zeros(count.size, dtype=np.int64)
     first_cut[cut_tris] = cum - count[cut_tris]
     position_of = np.empty(int(cum[-1]), dtype=np.int64)
-    offset = np.array(
-        [0.5 * (lo_xyz[0] + hi_xyz[0]), 0.5 * (lo_xyz[1] + hi_xyz[1]), lo_xyz[2]]
-    )
+    offset = np.array(centre)
     edge_facets = np.bincount(topo.side_edge.reshape(-1), minlength=topo.n_edges)
-    flat_next = np.arange(xs.size) + 1
-    flat_next[2::3] -= 3
+
+    def flat_next(flat: np.ndarray) -> np.ndarray:
+        """Flat index of the corner after each of ``flat`` (``3 t + k``)."""
+        return flat + np.where(flat % 3 == 2, -2, 1)
 
     def cut_layers(todo: np.ndarray) -> dict[str, np.ndarray]:
         """Merged contour segments of the layers marked in ``todo``."""
@@ -695,11 +709,10 @@ def slice_mesh(
                 topo.side_edge, topo.n_edges, first_cut, position_of,
             )
         )  # fmt: skip
-        slope_cot = facet_cot[tri_idx] * topo.orientation
-        seg_z = z_planes[seg_layer]
-        slope_run = np.where(
-            slope_cot >= 0, run_top[tri_idx] - seg_z, seg_z - run_bottom[tri_idx]
-        )
+        slope_cot, slope_run = _kernels.segment_slopes(
+            tri_idx, seg_layer, facet_cot, int(topo.orientation), run_top,
+            run_bottom, z_planes,
+        )  # fmt: skip
         if topo.orientation < 0:
             p, q, node_a, node_b = q, p, node_b, node_a
             side_a, side_b = side_b, side_a
@@ -709,8 +722,11 @@ def slice_mesh(
         )  # fmt: skip
         merged = _merge_collinear(seg_layer, p, q, slope_cot, slope_run, segment_next)
         heads, tails, mixed = merged[-3:]
-        entry, leave = side_a[heads], side_b[tails]
-        still = np.zeros(0, dtype=bool)
+        out = {
+            "layer": merged[0], "p": merged[1], "q": merged[2], "cot": merged[3],
+            "run": merged[4], "next": merged[5], "first_piece": merged[6],
+            "last_piece": merged[7], "member": merged[8], "piece_start": p,
+        }  # fmt: skip
         if not todo.all():
             # a segment repeats unchanged in the layers above while both its
             # ends lie on vertical edges, and no mixed join in it can count
@@ -718,22 +734,22 @@ def slice_mesh(
             entry, leave = side_a[heads], side_b[tails]
             span = merged[2] - merged[1]
             still = (
-                (xs[entry] == xs[flat_next[entry]])
-                & (ys[entry] == ys[flat_next[entry]])
-                & (xs[leave] == xs[flat_next[leave]])
-                & (ys[leave] == ys[flat_next[leave]])
+                (corner(0, entry) == corner(0, flat_next(entry)))
+                & (corner(1, entry) == corner(1, flat_next(entry)))
+                & (corner(0, leave) == corner(0, flat_next(leave)))
+                & (corner(1, leave) == corner(1, flat_next(leave)))
                 & (
                     ~mixed
                     | (np.hypot(span[:, 0], span[:, 1]) < 2 * _EXTREMUM_MIN_RUN_MM)
                 )
             )
-        return {
-            "layer": merged[0], "p": merged[1], "q": merged[2], "cot": merged[3],
-            "run": merged[4], "next": merged[5], "first_piece": merged[6],
-            "last_piece": merged[7], "member": merged[8], "piece_start": p,
-            "tri": tri_idx[heads], "head_exit": side_b[heads],
-            "tail_entry": side_a[tails], "still": still,
-        }  # fmt: skip
+            # what copying these layers' segments to the layers above needs
+            # (a pass over every layer copies nothing)
+            out |= {
+                "tri": tri_idx[heads], "head_exit": side_b[heads],
+                "tail_entry": side_a[tails], "still": still,
+            }  # fmt: skip
+        return out
 
     # bands of layers that cut the same facets: where every segment of the
     # band's first layer runs between vertical edges, the other layers of the
@@ -748,7 +764,7 @@ def slice_mesh(
     else:
         # a plane through a vertex cuts it to a point: that layer and the one
         # above stand alone
-        for height in vz:
+        for height in (topo.vectors[:, k, 2] - centre[2] for k in range(3)):
             k = np.searchsorted(z_planes, height, side="right") - 1
             hit = k[(k >= 0) & (z_planes[np.maximum(k, 0)] == height)]
             first_of_band[hit] = True
@@ -756,7 +772,7 @@ def slice_mesh(
         # a facet that is not vertical has no vertical edge, so its cuts move
         # from layer to layer: every layer of a band that cuts one stands alone
         band = np.cumsum(first_of_band[:n_layers]) - 1
-        slanted = cut_tris[normal[2][cut_tris] != 0.0]
+        slanted = cut_tris[normal_z_raw[cut_tris] != 0.0]
         cover = np.zeros(band[-1] + 2, dtype=np.int64)
         np.add.at(cover, band[lo[slanted]], 1)
         np.add.at(cover, band[hi[slanted] - 1] + 1, -1)
@@ -829,10 +845,11 @@ def slice_mesh(
             p_again, q_again = p[again], q[again]
 
             def cut_at(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-                to = flat_next[flat]
-                t = (z_again - zs[flat]) / (zs[to] - zs[flat])
-                x0, y0 = xs[flat], ys[flat]
-                return x0 + t * (xs[to] - x0), y0 + t * (ys[to] - y0)
+                to = flat_next(flat)
+                z0 = corner(2, flat)
+                t = (z_again - z0) / (corner(2, to) - z0)
+                x0, y0 = corner(0, flat), corner(1, flat)
+                return x0 + t * (corner(0, to) - x0), y0 + t * (corner(1, to) - y0)
 
             mid_x, mid_y = cut_at(both["head_exit"][src[again]])
             piece_x, piece_y = mid_x - p_again[:, 0], mid_y - p_again[:, 1]
@@ -1728,12 +1745,9 @@ def estimate_layers(
         (v_ext[plan_seg], v_inner[plan_seg]),
         acceleration_mm_s2=layer_acc[sub_layer], jerk_mm_s=jerk, seam=seam[plan_seg],
     )  # fmt: skip
-    row_layer = sub_layer[None, :] + n * np.arange(seg_times.shape[0])[:, None]
-    layer_times = np.bincount(
-        row_layer.ravel(),
-        seg_times.ravel(),
-        minlength=seg_times.shape[0] * n,
-    ).reshape(-1, n)[:, kind]
+    layer_times = _kernels.bin_sums(
+        np.ascontiguousarray(sub_layer, dtype=np.int64), seg_times, n
+    )[:, kind]
     for k, (role, v_seg, path) in enumerate((
         ("ext_perimeter", v_ext, plan.ext_perimeter_mm),
         ("perimeter", v_inner, plan.perimeter_mm),
@@ -1934,15 +1948,9 @@ def estimate_print(
     """
     topo = mesh if isinstance(mesh, MeshTopology) else analyse_mesh(mesh)
     label = name or (mesh.name if isinstance(mesh, Mesh) else "")
-    props = topo.properties
-    stack = slice_mesh(
-        topo,
-        layer_height_mm=profile.layer_height_mm,
-        first_layer_height_mm=profile.first_layer_height_mm,
-    )
-    support = _support_area(topo, stack, profile) if profile.support_material else None
-    plan, times = estimate_layers(stack, profile, support_area_mm2=support)
-    travel_mm = times.pop("_travel_mm")
+    layered = layer_role_times(topo, profile)
+    stack, plan = layered.stack, layered.plan
+    times = dict(layered.time_s)
     layer_time = np.sum([times[r] for r in times], axis=0)
     times["cooling_slowdown"] = _cooling_slowdown_s(plan, times, profile)
     layer_time = layer_time + times["cooling_slowdown"]
@@ -1957,11 +1965,134 @@ def estimate_print(
         + plan.bridge_mm.sum() * plan.bridge_cross_section_mm2
         + (plan.gap_fill_mm2 * stack.height_mm).sum()
     )
-    filament_area = math.pi * profile.filament_diameter_mm**2 / 4.0
-    filament_mm = extruded_mm3 / filament_area
-    filament_g = extruded_mm3 / MM3_PER_CM3 * material.density_g_cm3
-    material_cost = filament_g / G_PER_KG * material.cost_per_kg
-    machine_cost = print_time / SECONDS_PER_HOUR * hourly_rate
+    return layered.estimate(
+        times, print_time, extruded_mm3, material, hourly_rate, printer_id, label
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LayerRoleTimes:
+    """A part sliced and planned: per-layer times of each role, before cooling.
+
+    Attributes
+    ----------
+    stack
+        The part's cross-sections (:func:`slice_mesh`).
+    plan
+        Its extrusion paths per layer (:func:`estimate_layers`).
+    time_s
+        Per role, its time on each layer [s]: every role of :data:`ROLES`
+        but ``cooling_slowdown``, which depends on how the layers are combined.
+    role_path_mm
+        ``(role, path length [mm])`` for each extrusion role and travel.
+    warnings
+        The mesh's warnings and the estimate's own (a fill pattern timed as
+        rectilinear).
+    properties
+        The part's mass properties.
+    profile
+        The settings it was planned with.
+    """
+
+    stack: LayerStack
+    plan: ExtrusionPlan
+    time_s: Mapping[str, np.ndarray]
+    role_path_mm: tuple[tuple[str, float], ...]
+    warnings: tuple[str, ...]
+    properties: MeshProperties
+    profile: PrintProfile
+
+    def estimate(
+        self,
+        time_s: Mapping[str, np.ndarray],
+        print_time_s: float,
+        extruded_mm3: float,
+        material: Material,
+        hourly_rate: float,
+        printer_id: str,
+        file: str,
+    ) -> PrintEstimate:
+        """The part's :class:`PrintEstimate` once its layers are summed.
+
+        Parameters
+        ----------
+        time_s
+            Per role of :data:`ROLES`, its time on each layer [s], cooling
+            slowdown included.
+        print_time_s
+            The print time [s], as the caller sums the layers.
+        extruded_mm3
+            Extruded volume. [mm³]
+        material, hourly_rate, printer_id
+            As for :func:`estimate_print`.
+        file
+            Name for the record.
+
+        Returns
+        -------
+        PrintEstimate
+            Through :func:`assemble_estimate`, with this part's size, layer
+            count, path lengths and warnings.
+        """
+        props = self.properties
+        return assemble_estimate(
+            print_time_s=print_time_s,
+            extruded_mm3=extruded_mm3,
+            profile=self.profile,
+            material=material,
+            hourly_rate=hourly_rate,
+            file=file,
+            triangles=props.n_triangles,
+            volume_mm3=props.volume_mm3,
+            size_mm=props.size_mm,
+            layers=int(self.plan.printed.sum()),
+            printer_id=printer_id,
+            warnings=self.warnings,
+            role_time_s=tuple((r, float(time_s[r].sum())) for r in ROLES),
+            role_path_mm=self.role_path_mm,
+        )
+
+
+def layer_role_times(topo: MeshTopology, profile: PrintProfile) -> LayerRoleTimes:
+    """Slice a part, add its support and time each role on each layer.
+
+    The steps :func:`estimate_print` and a plate's
+    :func:`planner.plate_estimate.layer_figures` share before they sum the
+    layers their own way.
+
+    Parameters
+    ----------
+    topo
+        The part in its print orientation (:func:`planner.geometry.analyse_mesh`).
+    profile
+        Slicer and machine settings.
+
+    Returns
+    -------
+    LayerRoleTimes
+
+    Raises
+    ------
+    GeometryError
+        When the mesh has no layer to slice.
+
+    Examples
+    --------
+    >>> from planner.geometry import analyse_mesh, box_mesh
+    >>> layered = layer_role_times(analyse_mesh(box_mesh((20.0, 20.0, 20.0))),
+    ...                            PrintProfile())
+    >>> layered.stack.n_layers, "cooling_slowdown" in layered.time_s
+    (100, False)
+    """
+    props = topo.properties
+    stack = slice_mesh(
+        topo,
+        layer_height_mm=profile.layer_height_mm,
+        first_layer_height_mm=profile.first_layer_height_mm,
+    )
+    support = _support_area(topo, stack, profile) if profile.support_material else None
+    plan, times = estimate_layers(stack, profile, support_area_mm2=support)
+    travel_mm = times.pop("_travel_mm")
     paths = {
         "ext_perimeter": plan.ext_perimeter_mm,
         "perimeter": plan.perimeter_mm,
@@ -1979,25 +2110,79 @@ def estimate_print(
             f"fill_pattern {profile.fill_pattern!r} estimated as rectilinear "
             "(same extruded volume, line lengths approximate)"
         )
+    return LayerRoleTimes(
+        stack=stack,
+        plan=plan,
+        time_s=times,
+        role_path_mm=tuple((r, float(p.sum())) for r, p in paths.items()),
+        warnings=tuple(warnings),
+        properties=props,
+        profile=profile,
+    )
+
+
+def assemble_estimate(
+    *,
+    print_time_s: float,
+    extruded_mm3: float,
+    profile: PrintProfile,
+    material: Material,
+    hourly_rate: float,
+    file: str,
+    triangles: int,
+    volume_mm3: float,
+    size_mm: Sequence[float],
+    layers: int,
+    printer_id: str,
+    warnings: tuple[str, ...],
+    role_time_s: tuple[tuple[str, float], ...],
+    role_path_mm: tuple[tuple[str, float], ...],
+) -> PrintEstimate:
+    """A :class:`PrintEstimate` from print time and extruded volume.
+
+    Filament length and mass follow from the volume, the filament diameter and
+    the material's density; material cost from the mass, machine cost from the
+    time and ``hourly_rate``. The other arguments are stored as given (see
+    :class:`PrintEstimate`; ``size_mm`` is the bounding box x, y, z [mm]).
+
+    Returns
+    -------
+    PrintEstimate
+
+    Examples
+    --------
+    >>> est = assemble_estimate(
+    ...     print_time_s=3600.0, extruded_mm3=1000.0, profile=PrintProfile(),
+    ...     material=Material(material="PLA", density_g_cm3=1.25, cost_per_kg=20.0),
+    ...     hourly_rate=2.0, file="a.stl", triangles=12, volume_mm3=1000.0,
+    ...     size_mm=(10.0, 10.0, 10.0), layers=50, printer_id="", warnings=(),
+    ...     role_time_s=(), role_path_mm=())
+    >>> est.filament_g, est.material_cost, est.machine_cost
+    (1.25, 0.025, 2.0)
+    """
+    filament_area = math.pi * profile.filament_diameter_mm**2 / 4.0
+    filament_g = extruded_mm3 / MM3_PER_CM3 * material.density_g_cm3
+    material_cost = filament_g / G_PER_KG * material.cost_per_kg
+    machine_cost = print_time_s / SECONDS_PER_HOUR * hourly_rate
     return PrintEstimate(
-        file=label,
-        triangles=props.n_triangles,
-        volume_mm3=props.volume_mm3,
-        bbox_x_mm=props.size_mm[0],
-        bbox_y_mm=props.size_mm[1],
-        bbox_z_mm=props.size_mm[2],
-        layers=int(plan.printed.sum()),
-        print_time_s=print_time,
-        filament_mm=filament_mm,
+        file=file,
+        triangles=triangles,
+        volume_mm3=volume_mm3,
+        bbox_x_mm=float(size_mm[0]),
+        bbox_y_mm=float(size_mm[1]),
+        bbox_z_mm=float(size_mm[2]),
+        layers=layers,
+        print_time_s=print_time_s,
+        filament_mm=extruded_mm3 / filament_area,
         filament_g=filament_g,
         material_cost=material_cost,
         machine_cost=machine_cost,
         total_cost=material_cost + machine_cost,
         material=material.material,
         printer_id=printer_id,
-        warnings=tuple(warnings),
-        role_time_s=tuple((r, float(times[r].sum())) for r in ROLES),
-        role_path_mm=tuple((r, float(p.sum())) for r, p in paths.items()),
+        warnings=warnings,
+        role_time_s=role_time_s,
+        role_path_mm=role_path_mm,
     )
 
 

@@ -378,3 +378,79 @@ def test_model_wider_than_a_kilometre_is_refused() -> None:
     data = bytes(80) + np.uint32(1).tobytes() + tri.tobytes()
     with pytest.raises(GeometryError, match=r"coordinates span 3e\+38 mm"):
         load_stl(data, name="far.stl")
+
+
+def test_hash_grouping_grows_its_table_like_numpy_unique() -> None:
+    """With far more distinct keys than the table starts with (it starts sized
+    for a quarter of the keys and doubles when half full), the grouping still
+    matches np.unique, numbered by first occurrence."""
+    from planner._kernels import group_first_seen
+
+    rng = np.random.default_rng(3)
+    keys = rng.integers(0, 2**62, 40_000)
+    keys = np.concatenate([keys, keys[rng.integers(0, keys.size, 5_000)]])
+    inverse, first = group_first_seen(keys)
+    _, index, expected = np.unique(keys, return_index=True, return_inverse=True)
+    np.testing.assert_array_equal(first, np.sort(index))
+    np.testing.assert_array_equal(index[expected.ravel()], first[inverse])
+
+
+def test_loaded_mesh_reuses_its_checked_areas_only_for_its_own_array() -> None:
+    """analyse_mesh takes load_stl's facet areas and bounds for the array they
+    came from, and recomputes them for a mesh built from another array (a
+    replaced or rebuilt mesh), giving the same properties as a fresh Mesh."""
+    import dataclasses
+
+    cube = box_mesh((10.0, 20.0, 30.0))
+    data = binary_stl(cube.vectors)
+    loaded = load_stl(data, name="cube.stl")
+    assert loaded._facet_stats is not None
+    assert loaded._facet_stats[0] is loaded.vectors
+    plain = Mesh(vectors=loaded.vectors.copy(), name="cube.stl")
+    assert analyse_mesh(loaded).properties == analyse_mesh(plain).properties
+    moved = dataclasses.replace(loaded, vectors=loaded.vectors + 5.0)
+    props = analyse_mesh(moved).properties
+    assert props.bbox_min_mm == (5.0, 5.0, 5.0)
+    assert props.bbox_max_mm == (15.0, 25.0, 35.0)
+
+
+def test_fused_areas_and_bounds_match_the_separate_kernels() -> None:
+    """load_stl's one-pass facet areas and bounds equal the separate area and
+    bounds kernels (and numpy) bit for bit, and flag NaN and infinite corners
+    the same way."""
+    from planner import _kernels
+
+    rng = np.random.default_rng(9)
+    vectors = rng.normal(size=(500, 3, 3)) * 40.0
+    vectors[7, 2] = vectors[7, 0]  # a zero-area facet
+    areas, lo, hi, finite = _kernels.facet_areas_bounds(vectors)
+    points = vectors.reshape(-1, 3)
+    np.testing.assert_array_equal(areas, _kernels.facet_areas(vectors))
+    cross = np.cross(vectors[:, 1] - vectors[:, 0], vectors[:, 2] - vectors[:, 0])
+    np.testing.assert_allclose(areas, 0.5 * np.linalg.norm(cross, axis=1), rtol=1e-12)
+    assert areas[7] == 0.0
+    np.testing.assert_array_equal(lo, points.min(axis=0))
+    np.testing.assert_array_equal(hi, points.max(axis=0))
+    assert finite
+    for bad in (np.nan, np.inf):
+        broken = vectors.copy()
+        broken[3, 1, 2] = bad
+        *_, finite_sep = _kernels.bounds(broken.reshape(-1, 3))
+        assert _kernels.facet_areas_bounds(broken)[3] is finite_sep is False
+
+
+def test_binary_stl_read_through_a_view_gives_the_file_triangles() -> None:
+    """numpy-stl reads a binary STL's triangles through a view of the bytes
+    (no copy of the file): the loaded vertices equal the file's float32
+    records decoded directly with numpy, and sized reads stay plain bytes."""
+    from planner.geometry import _BytesView
+
+    rng = np.random.default_rng(2)
+    vectors = rng.normal(size=(40, 3, 3)).astype(np.float32) * 20
+    data = binary_stl(vectors)
+    records = np.frombuffer(data, dtype=_FACET, offset=84)
+    loaded = load_stl(data, name="random.stl")
+    np.testing.assert_array_equal(loaded.vectors, records["vectors"].astype(np.float64))
+    view = _BytesView(data)
+    assert isinstance(view.read(80), bytes)
+    assert bytes(view.read()) == data[80:]

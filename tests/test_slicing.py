@@ -517,26 +517,18 @@ def test_collinear_pieces_merge() -> None:
     np.testing.assert_allclose(stack.loop_turning, n * 2 * math.tan(math.pi / n))
 
 
-def test_planner_sweeps_with_shared_successor_match_full_sweeps() -> None:
-    """Where two segments lead into one (a messy mesh), sweeping only the
-    segments whose inputs changed gives the numbers of sweeping everything
-    (checked against a plain full-sweep implementation on random chains)."""
+def _sweeps_pair(
+    nxt: np.ndarray, reach: np.ndarray, limit: np.ndarray, free: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The planner's sweeps over the chains ``nxt`` (-1: chain end), plain numpy
+    Jacobi sweeps of every segment (the reference), and the limits used."""
     from planner.slicing import _PLANNER_SWEEPS, _plan_sweeps
 
-    rng = np.random.default_rng(7)
-    n = 400
-    nxt = np.arange(1, n + 1)
-    nxt[rng.choice(n, 40, replace=False)] = -1
-    nxt[nxt >= n] = -1
-    merge_into = rng.choice(n, 30, replace=False)
-    nxt[rng.choice(n, 30, replace=False)] = merge_into
+    n = nxt.size
     index = np.arange(n)
     has_next = nxt >= 0
     prev = np.full(n, -1)
     prev[nxt[has_next]] = index[has_next]
-    reach = rng.uniform(0.0, 300.0, n)
-    limit = rng.uniform(10.0, 3000.0, n)
-    free = rng.uniform(10.0, 200.0, n)
     limit = np.where(has_next, limit, free)
     prev_src = np.where(prev >= 0, prev, n + index)
     next_src = np.where(has_next, nxt, n)
@@ -550,7 +542,25 @@ def test_planner_sweeps_with_shared_successor_match_full_sweeps() -> None:
             has_next, forward[np.where(has_next, nxt, 0)] + reach_next, np.inf
         )
         v = np.where(has_next, np.minimum(forward, after), limit)
-    np.testing.assert_array_equal(got, v)
+    return got, v, limit
+
+
+def test_planner_sweeps_with_shared_successor_match_full_sweeps() -> None:
+    """Where two segments lead into one (a messy mesh), the planner's sweeps
+    give the numbers of a plain full-sweep numpy implementation on random
+    chains."""
+    rng = np.random.default_rng(7)
+    n = 400
+    nxt = np.arange(1, n + 1)
+    nxt[rng.choice(n, 40, replace=False)] = -1
+    nxt[nxt >= n] = -1
+    merge_into = rng.choice(n, 30, replace=False)
+    nxt[rng.choice(n, 30, replace=False)] = merge_into
+    reach = rng.uniform(0.0, 300.0, n)
+    limit = rng.uniform(10.0, 3000.0, n)
+    free = rng.uniform(10.0, 200.0, n)
+    got, want, _ = _sweeps_pair(nxt, reach, limit, free)
+    np.testing.assert_array_equal(got, want)
 
 
 def random_contour(n: int, seed: int) -> dict[str, np.ndarray]:
@@ -859,3 +869,72 @@ def test_shell_strip_kernels_match_numpy():
             minlength=n,
         )  # fmt: skip
         assert np.array_equal(got[row], want)
+
+
+def test_planner_sweeps_on_linked_chains_match_full_sweeps() -> None:
+    """On consistent chains and loops (every segment one successor, one
+    predecessor, as a watertight mesh gives) the planner's sweeps equal plain
+    full Jacobi sweeps in numpy, including runs cut off by the sweep limit
+    (long chains of big speed steps)."""
+    rng = np.random.default_rng(11)
+    n = 3000
+    index = np.arange(n)
+    # chains and closed loops of random lengths, in a shuffled order
+    bounds = np.sort(rng.choice(np.arange(1, n), 150, replace=False))
+    nxt = index + 1
+    starts = np.concatenate([[0], bounds])
+    ends = np.concatenate([bounds, [n]]) - 1
+    closed = rng.random(starts.size) < 0.5
+    nxt[ends] = np.where(closed, starts, -1)
+    perm = rng.permutation(n)
+    inv = np.argsort(perm)
+    nxt = np.where(nxt[perm] >= 0, inv[np.maximum(nxt[perm], 0)], -1)
+    reach = rng.choice([0.0, 5.0, 300.0], n) * rng.random(n)
+    limit = rng.uniform(10.0, 3000.0, n) ** 2
+    free = rng.uniform(10.0, 200.0, n)
+    got, want, limit = _sweeps_pair(nxt, reach, limit, free)
+    assert not np.array_equal(want, limit)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_segment_slopes_kernel_matches_numpy() -> None:
+    """The compiled per-segment slope and slope run equal the numpy
+    expressions slice_mesh used (gather, orient, pick the run above or below),
+    bit for bit, for both orientations and with zero and negative slopes."""
+    from planner import _kernels
+
+    rng = np.random.default_rng(5)
+    n_facets, m = 50, 400
+    facet_cot = rng.choice([-2.0, -0.0, 0.0, 0.5, 1e6], n_facets) * rng.random(n_facets)
+    run_top = rng.uniform(0.0, 10.0, n_facets)
+    run_bottom = rng.uniform(-10.0, 0.0, n_facets)
+    z_planes = np.arange(0.1, 5.0, 0.2)
+    facet = rng.integers(0, n_facets, m)
+    layer = rng.integers(0, z_planes.size, m)
+    for orientation in (1, -1):
+        cot, run = _kernels.segment_slopes(
+            facet, layer, facet_cot, orientation, run_top, run_bottom, z_planes
+        )
+        want_cot = facet_cot[facet] * orientation
+        seg_z = z_planes[layer]
+        want_run = np.where(
+            want_cot >= 0, run_top[facet] - seg_z, seg_z - run_bottom[facet]
+        )
+        np.testing.assert_array_equal(cot, want_cot)
+        assert np.array_equal(np.signbit(cot), np.signbit(want_cot))
+        np.testing.assert_array_equal(run, want_run)
+
+
+def test_bin_sums_kernel_matches_bincount() -> None:
+    """The compiled per-layer sums of the contour times equal np.bincount of
+    each row bit for bit (each bin summed from zero in index order), with
+    empty bins and unsorted indices."""
+    from planner import _kernels
+
+    rng = np.random.default_rng(4)
+    bins = rng.integers(0, 30, 2000)
+    weights = rng.normal(size=(4, 2000)) * 10.0 ** rng.integers(-8, 8, (4, 2000))
+    got = _kernels.bin_sums(bins, weights, 40)
+    want = np.stack([np.bincount(bins, row, minlength=40) for row in weights])
+    assert got.shape == (4, 40)
+    np.testing.assert_array_equal(got, want)
