@@ -312,6 +312,39 @@ def test_fine_sphere_fast() -> None:
     assert est.filament_g == pytest.approx(24.7, rel=0.10)
 
 
+def test_concurrent_estimates_match_sequential() -> None:
+    """Two threads estimating different meshes at once get exactly the figures
+    each gets alone: the app estimates from several sessions' threads, so no
+    work array or result may be shared between them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    meshes = [
+        icosphere(12.0, 5),
+        prism(circle(15.0, 96), 12.0, hole=circle(8.0, 96)),
+        box_mesh((30.0, 20.0, 10.0)),
+        icosphere(8.0, 4),
+    ]
+    profile = PrintProfile()
+
+    def figures(mesh: Mesh) -> tuple:
+        est = estimate_print(mesh, profile=profile, material=PLA)
+        return (
+            est.print_time_s, est.filament_mm, est.layers, est.role_time_s,
+            est.role_path_mm, est.warnings,
+        )  # fmt: skip
+
+    alone = [figures(m) for m in meshes]
+    # each thread runs its own list several times, interleaved with the other
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = [
+            pool.submit(lambda ms=ms: [figures(m) for _ in range(3) for m in ms])
+            for ms in (meshes[0::2], meshes[1::2])
+        ]
+        together = [run.result() for run in runs]
+    assert together[0] == [alone[0], alone[2]] * 3
+    assert together[1] == [alone[1], alone[3]] * 3
+
+
 def calibration_cases() -> list[tuple[str, Mesh]]:
     """(file, mesh) of every calibration model available here.
 
