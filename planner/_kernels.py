@@ -238,7 +238,7 @@ def facet_areas(vectors: np.ndarray) -> np.ndarray:
 def facet_areas_bounds(
     vectors: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
-    """:func:`facet_areas` and :func:`bounds` of the corners in one pass.
+    """Facet areas (``|ab x ac| / 2``) and :func:`bounds` of the corners in one pass.
 
     The same operations in the same order as the two kernels (corners in
     facet order), reading the ``(n, 3, 3)`` array once: returns ``(areas,

@@ -245,17 +245,6 @@ def _segment_index(first: np.ndarray, count: np.ndarray) -> np.ndarray:
     return np.repeat(first - offset, count) + np.arange(int(count.sum()))
 
 
-def _mixture_sf(
-    level: np.ndarray, row: np.ndarray, means: np.ndarray, weights: np.ndarray, vtm
-) -> np.ndarray:
-    """P(X > level) for each flat entry, X the mixture of part ``row``."""
-    v = None if vtm is None else vtm[row, None]
-    sf = demand_sf(level[:, None], means[row], v)
-    if means.shape[1] == 1:
-        return sf[:, 0]
-    return np.sum(weights[row] * sf, axis=1)
-
-
 def _first_levels(
     start: np.ndarray,
     means: np.ndarray,

@@ -351,11 +351,6 @@ def _areas_and_bounds(
     return areas, lo, hi
 
 
-def triangle_areas(vectors: np.ndarray) -> np.ndarray:
-    """Area of each triangle [mm²] of an ``(n, 3, 3)`` vertex array."""
-    return _kernels.facet_areas(np.ascontiguousarray(vectors, dtype=np.float64))
-
-
 def _bounds(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-axis min and max of ``(m, 3)`` points."""
     lo, hi, _ = _kernels.bounds(np.ascontiguousarray(points, dtype=np.float64))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -98,6 +99,74 @@ def icosphere(radius: float, level: int) -> Mesh:
     flip = np.einsum("ij,ij->i", normal, tri.mean(axis=1)) < 0
     tri[flip] = tri[flip][:, ::-1]
     return Mesh(vectors=tri * radius + [0.0, 0.0, radius], name="icosphere")
+
+
+# Numpy references of compiled kernels (the product calls the kernels).
+
+
+def _junction_g_xy(
+    ux: np.ndarray, uy: np.ndarray, vx: np.ndarray, vy: np.ndarray
+) -> np.ndarray:
+    """Reference: slicing._junction_g of directions given as x and y columns."""
+
+    def change(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        return np.where(u * v >= 0, np.abs(u - v), np.maximum(np.abs(u), np.abs(v)))
+
+    return np.maximum(change(ux, vx), change(uy, vy))
+
+
+def _facet_normals(
+    corner: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Reference: x, y and z of ``(b - a) x (c - a)`` per facet from its corners' columns."""
+    (ax, ay, az), (bx, by, bz), (cx, cy, cz) = corner
+    ux, uy, uz = bx - ax, by - ay, bz - az
+    vx, vy, vz = cx - ax, cy - ay, cz - az
+    return uy * vz - uz * vy, uz * vx - ux * vz, ux * vy - uy * vx
+
+
+def _facet_cot(normal: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
+    """Reference: cotangent of each facet's slope, ``n_z / |n_xy|`` (+-1e6 when flat)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cot = normal[2] / np.hypot(normal[0], normal[1])
+    return np.nan_to_num(cot, posinf=1e6, neginf=-1e6)
+
+
+def _slope_runs(
+    vz: Sequence[np.ndarray],
+    zmin: np.ndarray,
+    zmax: np.ndarray,
+    partner: np.ndarray,
+    orientation: int,
+    facet_cot: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Reference (numpy) of the facet set-up kernel: per facet, the heights where
+    its up- and down-facing slope ends [mm].
+
+    An up-facing facet's slope goes on above it when the facet across its
+    highest side is at least half as shallow (a curved or sloped surface), and
+    ends at its top vertex when that facet turns steep or down (the crest of a
+    thread, a chamfer meeting a wall); likewise downwards for down-facing
+    facets. ``vz`` holds the corners' heights, one array per corner. Returns
+    ``(top, bottom)``, +inf / -inf where the slope goes on.
+    """
+    cot = facet_cot * orientation
+    mid = [0.5 * (vz[0] + vz[1]), 0.5 * (vz[1] + vz[2]), 0.5 * (vz[2] + vz[0])]
+    # the first highest and first lowest side, as argmax / argmin pick them
+    high = np.where((mid[0] >= mid[1]) & (mid[0] >= mid[2]), 0,
+                    np.where(mid[1] >= mid[2], 1, 2))  # fmt: skip
+    low = np.where((mid[0] <= mid[1]) & (mid[0] <= mid[2]), 0,
+                   np.where(mid[1] <= mid[2], 1, 2))  # fmt: skip
+    flat_side = 3 * np.arange(cot.size)
+    sides = partner.reshape(-1)
+    upper = sides[flat_side + high]
+    lower = sides[flat_side + low]
+    # the slope goes on where the next facet is at least half as shallow
+    goes_up = (upper >= 0) & (cot[np.maximum(upper, 0) // 3] >= 0.5 * cot)
+    goes_down = (lower >= 0) & (cot[np.maximum(lower, 0) // 3] <= 0.5 * cot)
+    top = np.where(goes_up, np.inf, zmax)
+    bottom = np.where(goes_down, -np.inf, zmin)
+    return top, bottom
 
 
 def test_layer_planes_counts() -> None:
@@ -652,7 +721,7 @@ def test_contour_measures_match_numpy(seed: int) -> None:
     """The compiled per-segment measures and per-layer sums equal, bit for bit,
     the numpy expressions slice_mesh used before (zero-length segments included)."""
     from planner._kernels import contour_measures
-    from planner.slicing import _EXTREMUM_MIN_RUN_MM, _junction_g_xy
+    from planner.slicing import _EXTREMUM_MIN_RUN_MM
 
     c = random_contour(400, seed)
     p, q, nxt, layer = c["p"], c["q"], c["next"], c["layer"]
@@ -798,7 +867,6 @@ def test_facet_setup_kernel_matches_numpy():
     normal orientations (flat facets give the +-1e6 cotangent)."""
     from planner import _kernels
     from planner.geometry import analyse_mesh
-    from planner.slicing import _facet_cot, _facet_normals, _slope_runs
 
     topo = analyse_mesh(_sphere_and_box())
     xs, ys, zs = (topo.vectors[:, :, k].reshape(-1) for k in range(3))
