@@ -125,19 +125,26 @@ def _load_scenarios(paths: Sequence[str] | None):
     return scenarios
 
 
-def _write_table(rows: list[dict], fmt: str, out: str | None) -> None:
-    """Rows as CSV or JSON to a file (atomically) or stdout."""
-    from planner.export import atomic_write_text, rows_to_csv
+def _emit(text: str, out: str | None) -> None:
+    """Text to a file (atomically) or, without ``out``, to stdout."""
+    from planner.export import atomic_write_text
 
-    text = (
-        json.dumps(rows, indent=2, default=_json_default)
-        if fmt == "json"
-        else (rows_to_csv(rows))
-    )
     if out:
         atomic_write_text(Path(out), text)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def _write_table(rows: list[dict], fmt: str, out: str | None) -> None:
+    """Rows as CSV or JSON to a file (atomically) or stdout."""
+    from planner.export import rows_to_csv
+
+    _emit(
+        json.dumps(rows, indent=2, default=_json_default)
+        if fmt == "json"
+        else rows_to_csv(rows),
+        out,
+    )
 
 
 def _json_default(value: object) -> object:
@@ -282,7 +289,7 @@ def _estimate_with_prusaslicer(args: argparse.Namespace, hourly_rate: float) -> 
 
 def cmd_policy(args: argparse.Namespace) -> int:
     """Stock policy per part; bad rows go to stderr and the good ones are planned."""
-    from planner.export import atomic_write_text, policy_frame_from_columns
+    from planner.export import policy_frame_from_columns
     from planner.plan import compute_policy
 
     catalog = _load_catalog(args)
@@ -292,14 +299,15 @@ def cmd_policy(args: argparse.Namespace) -> int:
         return _budget_policy(args, catalog, scenarios)
     result = compute_policy(catalog, scenarios)
     frame = policy_frame_from_columns(result.columns)
+    return _write_frame(frame, args)
+
+
+def _write_frame(frame, args: argparse.Namespace) -> int:
+    """A policy table as ``--format`` csv or json, atomically to ``--out`` or stdout."""
     if args.format == "json":
-        text = frame.to_json(orient="records", indent=2, double_precision=15)
+        _emit(frame.to_json(orient="records", indent=2, double_precision=15), args.out)
     else:
-        text = frame.to_csv(index=False, lineterminator="\n")
-    if args.out:
-        atomic_write_text(Path(args.out), text)
-    else:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        _emit(frame.to_csv(index=False, lineterminator="\n"), args.out)
     return EXIT_OK
 
 
@@ -341,15 +349,7 @@ def _budget_policy(args: argparse.Namespace, catalog: Catalog, scenarios) -> int
         file=sys.stderr,
     )
     frame = pd.DataFrame(result.columns)
-    if args.format == "json":
-        text = frame.to_json(orient="records", indent=2, double_precision=15)
-    else:
-        text = frame.to_csv(index=False, lineterminator="\n")
-    if args.out:
-        atomic_write_text(Path(args.out), text)
-    else:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-    return EXIT_OK
+    return _write_frame(frame, args)
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
