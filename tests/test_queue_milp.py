@@ -19,6 +19,7 @@ from datetime import datetime
 import numpy as np
 import pulp
 import pytest
+from test_print_queue import EstimateStub, EventStub, PlanStub, ScenarioStub
 
 from planner.catalog import Criticality, Part
 from planner.print_queue import (
@@ -31,48 +32,6 @@ from planner.printers import Printer
 
 START = datetime(2025, 3, 3, 8, 0, 0)  # a Monday, 08:00: windows open at t = 0
 HOUR = 3600.0
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EventStub:
-    type: str
-    printer_id: str | None = None
-    material: str | None = None
-    start_day: float | None = None
-    duration_days: float | None = None
-    supplier: str | None = None
-    supplier_region: str | None = None
-    criticality: str | None = None
-    part_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ScenarioStub:
-    name: str = "milp"
-    horizon_days: int = 365
-    events: tuple[EventStub, ...] = ()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PlanStub:
-    part_id: np.ndarray
-    mode: np.ndarray
-    printer_id: np.ndarray
-    base_stock_level: np.ndarray
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EstimateStub:
-    file: str
-    print_time_s: float
-    filament_g: float
-    total_cost: float
-    material: str
-    printer_id: str
-    bbox_x_mm: float
-    bbox_y_mm: float
-    bbox_z_mm: float
-    layers: int = 50
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
