@@ -64,11 +64,9 @@ from planner.print_queue import (
 )
 from planner.printers import Material, Printer, load_demo_materials, load_demo_printers
 from planner.scenarios import (
-    KPI_NAMES,
     PRESETS,
     Scenario,
     SimulationResult,
-    compare,
     load_scenarios,
     parse_scenarios,
     scenario_to_dict,
@@ -584,11 +582,6 @@ def build_scenario(
     return parse_scenarios(data)[0]
 
 
-def scenario_bytes(scenario: Scenario) -> bytes:
-    """A scenario as a JSON file (DESIGN.md scenario format)."""
-    return json.dumps(scenario_to_dict(scenario), indent=2).encode()
-
-
 # -- policy -------------------------------------------------------------------
 
 
@@ -875,101 +868,6 @@ def get_simulation(
         seed=int(seed),
         printers=result.printers,
     )
-
-
-def _number(value: float) -> str:
-    """A KPI value as text: whole numbers from 1000 up, else 4 significant digits."""
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:.4g}"
-
-
-def _interval(low: float, high: float) -> str:
-    """A 95 % interval as text."""
-    return f"[{_number(low)}, {_number(high)}]"
-
-
-def comparison_frame(
-    plan_sim: SimulationResult, base_sim: SimulationResult
-) -> pd.DataFrame:
-    """KPI per row: baseline and plan means with 95 % CIs, and their difference.
-
-    The difference interval is the paired one when both runs share seed, paths and
-    horizon (the core's ``compare``).
-    """
-    base, plan = compare({BASELINE_LABEL: base_sim, PLAN_LABEL: plan_sim})
-    records = [
-        {
-            "kpi": name,
-            BASELINE_LABEL: _number(base[name]),
-            "baseline 95% CI": _interval(
-                base[f"{name}_ci_low"], base[f"{name}_ci_high"]
-            ),
-            PLAN_LABEL: _number(plan[name]),
-            "plan 95% CI": _interval(plan[f"{name}_ci_low"], plan[f"{name}_ci_high"]),
-            "difference (plan - baseline)": _number(plan[f"{name}_diff"]),
-            "difference 95% CI": _interval(
-                plan[f"{name}_diff_ci_low"], plan[f"{name}_diff_ci_high"]
-            ),
-        }
-        for name in KPI_NAMES
-    ]
-    return pd.DataFrame.from_records(records)
-
-
-def per_part_frame(
-    plan_sim: SimulationResult, base_sim: SimulationResult
-) -> pd.DataFrame:
-    """Per-part KPI means of both runs in long form (with a ``run`` column)."""
-    frames = []
-    for label, sim in ((PLAN_LABEL, plan_sim), (BASELINE_LABEL, base_sim)):
-        frame = pd.DataFrame(sim.per_part)
-        frame.insert(0, "run", label)
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
-
-
-def sim_part_ids(sim: SimulationResult) -> list[str]:
-    """Part ids in the order of the simulation's per-part arrays."""
-    return [str(pid) for pid in sim.part_id]
-
-
-def fan_frame(sim: SimulationResult, part_id: str) -> pd.DataFrame:
-    """On-hand quantiles (5, 25, 50, 75, 95 %) per day for one part."""
-    index = sim_part_ids(sim).index(part_id)
-    band = np.asarray(sim.on_hand_quantiles[:, index, :], dtype=float)
-    return pd.DataFrame(
-        {
-            "day": np.arange(band.shape[0]),
-            "q05": band[:, 0],
-            "q25": band[:, 1],
-            "q50": band[:, 2],
-            "q75": band[:, 3],
-            "q95": band[:, 4],
-        }
-    )
-
-
-def results_bytes(
-    scenario: Scenario, plan_sim: SimulationResult, base_sim: SimulationResult
-) -> bytes:
-    """Both simulations and their comparison as one JSON file."""
-    payload = {
-        "scenario": scenario_to_dict(scenario),
-        PLAN_LABEL: plan_sim.to_dict(),
-        BASELINE_LABEL: base_sim.to_dict(),
-        "comparison": compare({BASELINE_LABEL: base_sim, PLAN_LABEL: plan_sim}),
-    }
-    return json.dumps(payload, indent=2, default=_json_default).encode()
-
-
-def _json_default(value: object) -> object:
-    """JSON for numpy scalars and arrays."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return str(value)
 
 
 # -- print queue --------------------------------------------------------------

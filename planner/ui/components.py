@@ -480,34 +480,3 @@ def gantt_chart(frame: pd.DataFrame, *, color_by: str) -> alt.Chart:
         )
         .properties(height=60 * max(frame["printer_id"].nunique(), 1) + 40)
     )
-
-
-def fan_chart(frame: pd.DataFrame, *, title: str) -> alt.Chart:
-    """On-hand stock over time: 5–95 % and 25–75 % bands and the median."""
-    base = alt.Chart(frame).encode(x=alt.X("day:Q", title="day"))
-    outer = base.mark_area(opacity=0.25).encode(
-        y=alt.Y("q05:Q", title="units on hand"), y2="q95:Q"
-    )
-    inner = base.mark_area(opacity=0.45).encode(y="q25:Q", y2="q75:Q")
-    median = base.mark_line().encode(y="q50:Q")
-    return (outer + inner + median).properties(height=300, title=title)
-
-
-def stockout_chart(frame: pd.DataFrame, *, n_parts: int = 25) -> alt.Chart:
-    """Mean stock-out days per part, plan vs baseline, for the worst parts."""
-    worst = (
-        frame.groupby("part_id")["stockout_days"].max().nlargest(n_parts).index.tolist()
-    )
-    shown = frame[frame["part_id"].isin(worst) & (frame["stockout_days"] >= 0)]
-    return (
-        alt.Chart(shown)
-        .mark_bar()
-        .encode(
-            x=alt.X("part_id:N", sort=worst, title=None),
-            xOffset="run:N",
-            y=alt.Y("stockout_days:Q", title="stock-out days (mean)"),
-            color="run:N",
-            tooltip=["run", "part_id", "stockout_days"],
-        )
-        .properties(height=300, title="Stock-out days by part")
-    )
