@@ -11,6 +11,10 @@
    edges) plus ``slice_mesh`` at 0.2 mm, and the full estimate. Goal: slicing
    in at most 2 s.
 
+The run keeps freed heap memory between parts as ``python -m planner`` does
+(:func:`planner.heap.keep_freed_memory`); ``--default-heap`` leaves glibc's
+defaults, as a library caller or the app has them.
+
 The numba kernels (:mod:`planner._kernels`) are loaded by the warm-up call and
 are not timed; the first run after installing compiles them (about 5 s once,
 cached in ``planner/__pycache__``).
@@ -31,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from planner.geometry import Mesh, analyse_mesh, load_stl  # noqa: E402
+from planner.heap import keep_freed_memory  # noqa: E402
 from planner.printers import Material, load_prusa_ini  # noqa: E402
 from planner.slicing import estimate_print, slice_mesh  # noqa: E402
 
@@ -160,6 +165,15 @@ def bench_million() -> None:
 
 
 if __name__ == "__main__":
+    if "--default-heap" in sys.argv[1:]:
+        print("heap: glibc's default thresholds")
+    else:
+        kept = keep_freed_memory()
+        print(
+            "heap: freed memory kept, as python -m planner runs"
+            if kept
+            else "heap: not glibc, default allocator"
+        )
     bench_calibration()
     print()
     bench_million()

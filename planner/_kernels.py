@@ -664,7 +664,7 @@ def trapezoid_time(
 
 
 @njit(cache=True)
-def plan_sweeps(
+def _full_sweeps(
     limit_sq: np.ndarray,
     free_sq: np.ndarray,
     reach: np.ndarray,
@@ -674,16 +674,7 @@ def plan_sweeps(
     no_next: np.ndarray,
     max_sweeps: int,
 ) -> np.ndarray:
-    """Squared end speeds after at most ``max_sweeps`` full planner sweeps.
-
-    One sweep (a Jacobi step, every segment from the previous sweep's values):
-    forwards, ``f_i = min(s_i + reach_i, v_i)`` with ``s_i`` the end speed of
-    ``prev_src[i]`` (or ``free_sq[prev_src[i] - n]`` at a chain start); then
-    ``v_i = min(f_i, f_next + reach_next_i)``, or ``limit_sq`` at a chain end.
-    Stops early after a sweep that changes nothing. The same numbers as
-    :func:`planner.slicing._plan_sweeps`, which sweeps only where the inputs
-    changed.
-    """
+    """:func:`plan_sweeps` sweeping every segment every time."""
     n = limit_sq.size
     # this sweep's end speeds, then the free start speeds (indexed n + i)
     v = np.empty(2 * n)
@@ -705,6 +696,116 @@ def plan_sweeps(
         if n_changed == 0:
             break
     return v[:n].copy()
+
+
+@njit(cache=True)
+def plan_sweeps(
+    limit_sq: np.ndarray,
+    free_sq: np.ndarray,
+    reach: np.ndarray,
+    reach_next: np.ndarray,
+    prev_src: np.ndarray,
+    next_src: np.ndarray,
+    no_next: np.ndarray,
+    max_sweeps: int,
+) -> np.ndarray:
+    """Squared end speeds after at most ``max_sweeps`` full planner sweeps.
+
+    One sweep (a Jacobi step, every segment from the previous sweep's values):
+    forwards, ``f_i = min(s_i + reach_i, v_i)`` with ``s_i`` the end speed of
+    ``prev_src[i]`` (or ``free_sq[prev_src[i] - n]`` at a chain start); then
+    ``v_i = min(f_i, f_next + reach_next_i)``, or ``limit_sq`` at a chain end.
+    Stops early after a sweep that changes nothing. The same numbers as
+    :func:`planner.slicing._plan_sweeps`.
+
+    A segment's new value depends only on its own, its predecessor's and its
+    successor's values of the sweep before: after the first sweep, only the
+    segments next to one that changed can change, and only they are swept
+    again (on a smooth contour, a few around each chain start and seam).
+    """
+    n = limit_sq.size
+    v = limit_sq.copy()
+    if max_sweeps <= 0:
+        return v
+    # the successor within the chain names every segment that reads a
+    # segment's value only when no two segments share a successor (else: full
+    # sweeps); ``mark`` counts predecessors here, then marks the work list
+    mark = np.zeros(n, dtype=np.int64)
+    for i in range(n):
+        if not no_next[i] and next_src[i] < n:
+            mark[next_src[i]] += 1
+            if mark[next_src[i]] > 1:
+                return _full_sweeps(
+                    limit_sq, free_sq, reach, reach_next, prev_src, next_src,
+                    no_next, max_sweeps,
+                )  # fmt: skip
+    changed = np.empty(n, dtype=np.int64)
+    n_changed = 0
+    new_value = np.empty(n)
+    # first sweep: every segment
+    for i in range(n):
+        if no_next[i]:
+            value = limit_sq[i]
+        else:
+            src = prev_src[i]
+            start = v[src] if src < n else free_sq[src - n]
+            forward = min(start + reach[i], v[i])
+            j = next_src[i]
+            if j < n:
+                src_j = prev_src[j]
+                start_j = v[src_j] if src_j < n else free_sq[src_j - n]
+                forward_next = min(start_j + reach[j], v[j])
+            else:
+                forward_next = 0.0
+            value = min(forward, forward_next + reach_next[i])
+        new_value[i] = value
+        if value != v[i]:
+            changed[n_changed] = i
+            n_changed += 1
+    for c in range(n_changed):
+        v[changed[c]] = new_value[changed[c]]
+    # later sweeps: the neighbours of what changed in the sweep before
+    mark[:] = -1
+    todo = np.empty(n, dtype=np.int64)
+    todo_value = new_value
+    for sweep in range(1, max_sweeps):
+        if n_changed == 0:
+            break
+        n_todo = 0
+        for c in range(n_changed):
+            i = changed[c]
+            succ = next_src[i] if not no_next[i] else -1
+            for cand in (prev_src[i], i, succ):
+                if 0 <= cand < n and mark[cand] != sweep:
+                    mark[cand] = sweep
+                    todo[n_todo] = cand
+                    n_todo += 1
+        for t in range(n_todo):
+            i = todo[t]
+            if no_next[i]:
+                value = limit_sq[i]
+            else:
+                src = prev_src[i]
+                start = v[src] if src < n else free_sq[src - n]
+                forward = min(start + reach[i], v[i])
+                j = next_src[i]
+                if j < n:
+                    src_j = prev_src[j]
+                    start_j = v[src_j] if src_j < n else free_sq[src_j - n]
+                    forward_next = min(start_j + reach[j], v[j])
+                else:
+                    forward_next = 0.0
+                value = min(forward, forward_next + reach_next[i])
+            todo_value[t] = value
+        n_changed = 0
+        for t in range(n_todo):
+            i = todo[t]
+            if todo_value[t] != v[i]:
+                changed[n_changed] = i
+                n_changed += 1
+        for t in range(n_todo):
+            v[todo[t]] = todo_value[t]
+    return v
 
 
 @njit(cache=True, error_model="numpy")
@@ -1121,51 +1222,87 @@ def _bisect_right(a: np.ndarray, v: float) -> int:
     return left
 
 
+@njit(cache=True)
+def _plane_index(z_planes: np.ndarray, z: float, z0: float, per_mm: float) -> int:
+    """``np.searchsorted(z_planes, z, side="right")`` in evenly spaced planes.
+
+    Starts from the index the spacing predicts (``per_mm`` planes per mm from
+    ``z0``) and steps to the exact one, so uneven planes (a thicker first
+    layer) only cost a step more.
+    """
+    n = z_planes.size
+    guess = (z - z0) * per_mm
+    if not guess > -1.0:  # below the planes (or NaN)
+        k = 0
+    elif guess >= n:
+        k = n
+    else:
+        k = min(max(int(guess) + 1, 0), n)
+    while k < n and z_planes[k] <= z:
+        k += 1
+    while k > 0 and z_planes[k - 1] > z:
+        k -= 1
+    return k
+
+
 @njit(cache=True, error_model="numpy")
 def facet_setup(
-    xs: np.ndarray,
-    ys: np.ndarray,
-    zs: np.ndarray,
+    vectors: np.ndarray,
+    centre: np.ndarray,
     z_planes: np.ndarray,
     side_partner: np.ndarray,
     orientation: int,
 ) -> tuple:
-    """Per facet: height range, planes cut, normal, slope and slope runs.
+    """Per facet: height range, planes cut, normal's z, slope and slope runs.
 
     The start of :func:`planner.slicing.slice_mesh` in one pass over the
-    facets (corner ``k`` of facet ``t`` at ``3 t + k`` of the flat columns
-    ``xs``, ``ys``, ``zs``), with the same operations as its numpy code:
-    returns ``(zmin, zmax, lo, hi, nx, ny, nz, cot, run_top, run_bottom)``,
-    where ``lo`` and ``hi`` are ``searchsorted(z_planes, zmin | zmax,
-    "right")``, ``n = (b - a) x (c - a)``, ``cot`` is
-    :func:`planner.slicing._facet_cot` and the runs
-    :func:`planner.slicing._slope_runs`.
+    facets ``vectors`` (``(n, 3, 3)``) moved by ``-centre``, with the same
+    operations as its numpy code: returns ``(zmin, zmax, lo, hi, nz, cot,
+    run_top, run_bottom)``, where ``lo`` and ``hi`` are
+    ``searchsorted(z_planes, zmin | zmax, "right")``, ``nz`` the z of
+    ``n = (b - a) x (c - a)``, ``cot`` is :func:`planner.slicing._facet_cot`
+    and the runs :func:`planner.slicing._slope_runs`.
     """
-    n = xs.size // 3
+    n = vectors.shape[0]
+    cx, cy, cz0 = centre[0], centre[1], centre[2]
+    n_planes = z_planes.size
+    first_plane = z_planes[0]
+    per_mm = 0.0
+    if n_planes > 1 and z_planes[n_planes - 1] > first_plane:
+        per_mm = (n_planes - 1) / (z_planes[n_planes - 1] - first_plane)
     zmin = np.empty(n)
     zmax = np.empty(n)
     lo = np.empty(n, dtype=np.int64)
     hi = np.empty(n, dtype=np.int64)
-    nx = np.empty(n)
-    ny = np.empty(n)
     nz = np.empty(n)
     cot = np.empty(n)
     for t in range(n):
-        i = 3 * t
-        az, bz, cz = zs[i], zs[i + 1], zs[i + 2]
+        ax, ay, az = (
+            vectors[t, 0, 0] - cx,
+            vectors[t, 0, 1] - cy,
+            vectors[t, 0, 2] - cz0,
+        )
+        bx, by, bz = (
+            vectors[t, 1, 0] - cx,
+            vectors[t, 1, 1] - cy,
+            vectors[t, 1, 2] - cz0,
+        )
+        qx, qy, cz = (
+            vectors[t, 2, 0] - cx,
+            vectors[t, 2, 1] - cy,
+            vectors[t, 2, 2] - cz0,
+        )
         z0 = min(min(az, bz), cz)
         z1 = max(max(az, bz), cz)
         zmin[t] = z0
         zmax[t] = z1
-        lo[t] = _bisect_right(z_planes, z0)
-        hi[t] = _bisect_right(z_planes, z1)
-        ux, uy, uz = xs[i + 1] - xs[i], ys[i + 1] - ys[i], bz - az
-        vx, vy, vz = xs[i + 2] - xs[i], ys[i + 2] - ys[i], cz - az
+        lo[t] = _plane_index(z_planes, z0, first_plane, per_mm)
+        hi[t] = _plane_index(z_planes, z1, first_plane, per_mm)
+        ux, uy, uz = bx - ax, by - ay, bz - az
+        vx, vy, vz = qx - ax, qy - ay, cz - az
         x = uy * vz - uz * vy
         y = uz * vx - ux * vz
         z = ux * vy - uy * vx
-        nx[t] = x
-        ny[t] = y
         nz[t] = z
         c = z / np.hypot(x, y)
         if np.isnan(c):
@@ -1180,9 +1317,14 @@ def facet_setup(
     partner = side_partner.ravel()
     for t in range(n):
         i = 3 * t
-        m0 = 0.5 * (zs[i] + zs[i + 1])
-        m1 = 0.5 * (zs[i + 1] + zs[i + 2])
-        m2 = 0.5 * (zs[i + 2] + zs[i])
+        za, zb, zc = (
+            vectors[t, 0, 2] - cz0,
+            vectors[t, 1, 2] - cz0,
+            vectors[t, 2, 2] - cz0,
+        )
+        m0 = 0.5 * (za + zb)
+        m1 = 0.5 * (zb + zc)
+        m2 = 0.5 * (zc + za)
         high = 0 if (m0 >= m1 and m0 >= m2) else (1 if m1 >= m2 else 2)
         low = 0 if (m0 <= m1 and m0 <= m2) else (1 if m1 <= m2 else 2)
         own = cot[t] * orientation
@@ -1192,4 +1334,4 @@ def facet_setup(
         down = lower >= 0 and cot[max(lower, 0) // 3] * orientation <= 0.5 * own
         run_top[t] = np.inf if up else zmax[t]
         run_bottom[t] = -np.inf if down else zmin[t]
-    return zmin, zmax, lo, hi, nx, ny, nz, cot, run_top, run_bottom
+    return zmin, zmax, lo, hi, nz, cot, run_top, run_bottom

@@ -29,6 +29,7 @@ import numpy as np
 
 from planner.catalog import DEMO_DIR, Catalog, load_catalog, load_demo_catalog
 from planner.errors import PlannerError, PlannerWarning, ScenarioError
+from planner.heap import keep_freed_memory
 from planner.printers import (
     Material,
     Printer,
@@ -920,6 +921,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit status."""
+    keep_freed_memory()
     for stream in (sys.stdout, sys.stderr):
         # part descriptions and currency signs must not crash an ASCII terminal
         if (stream.encoding or "").lower().replace("-", "") != "utf8":

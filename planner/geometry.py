@@ -20,6 +20,7 @@ import io
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -194,18 +195,26 @@ class _BytesView(io.BytesIO):
         return self._view[start:]  # type: ignore[return-value]
 
 
-def _parse(data: bytes, name: str, *, ascii_mode: bool) -> np.ndarray:
-    """Parse STL bytes with numpy-stl; any parser failure becomes GeometryError."""
+def _parse(data: bytes | BinaryIO, name: str, *, ascii_mode: bool) -> np.ndarray:
+    """Parse STL bytes with numpy-stl; any parser failure becomes GeometryError.
+
+    ``data`` is the file's bytes, or a binary STL file opened at its start
+    (numpy-stl then reads the triangles straight into its array).
+    """
     from stl import mesh as stl_mesh
     from stl.stl import Mode
 
+    if isinstance(data, bytes | bytearray | memoryview):
+        fh = io.BytesIO(data) if ascii_mode else _BytesView(data)
+    else:
+        fh = data
     logger = logging.getLogger("stl")
     level = logger.level
     logger.setLevel(logging.ERROR)
     try:
         parsed = stl_mesh.Mesh.from_file(
             name or "upload.stl",
-            fh=io.BytesIO(data) if ascii_mode else _BytesView(data),
+            fh=fh,
             calculate_normals=False,
             mode=Mode.ASCII if ascii_mode else Mode.BINARY,
             speedups=False,
@@ -263,6 +272,84 @@ def load_stl(
     """
     if not name:
         name = "<bytes>" if isinstance(source, bytes | bytearray) else Path(source).name
+    vectors = None
+    if not isinstance(source, bytes | bytearray | memoryview):
+        vectors = _read_binary_file(Path(source), name, max_triangles, max_bytes)
+    if vectors is None:
+        vectors = _read_any(source, name, max_triangles, max_bytes)
+    if vectors.shape[0] == 0:
+        raise GeometryError(f"STL {name}: no triangle could be read")
+    vectors = np.ascontiguousarray(vectors, dtype=np.float64)
+    areas, lo, hi, all_finite = _kernels.facet_areas_bounds(vectors)
+    if not all_finite:
+        finite = np.isfinite(vectors).all(axis=(1, 2))
+        raise GeometryError(
+            f"STL {name}: {int((~finite).sum())} of {vectors.shape[0]} triangles "
+            "have NaN or infinite coordinates"
+        )
+    span = float((hi - lo).max())
+    if not span <= MAX_MODEL_SPAN_MM:
+        raise GeometryError(
+            f"STL {name}: coordinates span {span:.6g} mm, more than the limit of "
+            f"{MAX_MODEL_SPAN_MM:g} mm (wrong units or a corrupt file)"
+        )
+    if not (areas > _degenerate_area_mm2(lo, hi)).any():
+        raise GeometryError(
+            f"STL {name}: no facet with a non-zero area (all "
+            f"{vectors.shape[0]} are degenerate)"
+        )
+    return Mesh(vectors=vectors, name=name, _facet_stats=(vectors, areas, lo, hi))
+
+
+def _read_binary_file(
+    path: Path, name: str, max_triangles: int, max_bytes: int
+) -> np.ndarray | None:
+    """Triangles of a well-formed binary STL file, read straight from the file.
+
+    None when the file is not one (its size does not match the triangle
+    count of its header, or the count is 0 or over ``max_triangles``):
+    :func:`_read_any` then reads it whole and says what is wrong. numpy-stl
+    reads a binary file's triangles with one ``fromfile`` into its array, one
+    copy of the file fewer than parsing its bytes.
+    """
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return None  # _read_any gives the error
+    if size > max_bytes or size < _BINARY_HEADER_BYTES:
+        return None
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(_BINARY_HEADER_BYTES)
+            count = int.from_bytes(head[80:84], "little")
+            if not (
+                len(head) == _BINARY_HEADER_BYTES
+                and 0 < count <= max_triangles
+                and size == _BINARY_HEADER_BYTES + _BINARY_FACET_BYTES * count
+            ):
+                return None
+            fh.seek(0)
+            vectors = _parse(fh, name, ascii_mode=False)
+    except OSError as exc:
+        raise GeometryError(f"STL {name}: cannot read file: {exc}") from exc
+    if vectors.shape[0] != count:
+        raise GeometryError(
+            f"STL {name}: the file changed while it was read: {vectors.shape[0]} "
+            f"of the {count} triangles its header announces were read"
+        )
+    return vectors
+
+
+def _read_any(
+    source: str | Path | bytes, name: str, max_triangles: int, max_bytes: int
+) -> np.ndarray:
+    """Triangles of an STL file or its bytes, binary or ASCII, as numpy-stl parses them.
+
+    Raises
+    ------
+    GeometryError
+        As :func:`load_stl` says, for everything but the coordinates' checks.
+    """
     data = _read_source(source, name, max_bytes)
     n_bytes = len(data)
     if n_bytes == 0:
@@ -311,29 +398,7 @@ def load_stl(
     if count == 0:
         raise GeometryError(f"STL {name}: binary STL holds 0 triangles")
 
-    vectors = _parse(data, name, ascii_mode=is_ascii)
-    if vectors.shape[0] == 0:
-        raise GeometryError(f"STL {name}: no triangle could be read")
-    vectors = np.ascontiguousarray(vectors, dtype=np.float64)
-    areas, lo, hi, all_finite = _kernels.facet_areas_bounds(vectors)
-    if not all_finite:
-        finite = np.isfinite(vectors).all(axis=(1, 2))
-        raise GeometryError(
-            f"STL {name}: {int((~finite).sum())} of {vectors.shape[0]} triangles "
-            "have NaN or infinite coordinates"
-        )
-    span = float((hi - lo).max())
-    if not span <= MAX_MODEL_SPAN_MM:
-        raise GeometryError(
-            f"STL {name}: coordinates span {span:.6g} mm, more than the limit of "
-            f"{MAX_MODEL_SPAN_MM:g} mm (wrong units or a corrupt file)"
-        )
-    if not (areas > _degenerate_area_mm2(lo, hi)).any():
-        raise GeometryError(
-            f"STL {name}: no facet with a non-zero area (all "
-            f"{vectors.shape[0]} are degenerate)"
-        )
-    return Mesh(vectors=vectors, name=name, _facet_stats=(vectors, areas, lo, hi))
+    return _parse(data, name, ascii_mode=is_ascii)
 
 
 def _areas_and_bounds(

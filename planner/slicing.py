@@ -578,29 +578,19 @@ def slice_mesh(
     )
     n_layers = z_planes.size
     lo_xyz, hi_xyz = topo.properties.bbox_min_mm, topo.properties.bbox_max_mm
-    # corner coordinates as flat columns (3 per facet, corner k of facet t at
-    # 3 t + k), dropped onto the bed and centred: arithmetic and gathers on
-    # contiguous columns are several times faster than on (n, 3, 3) arrays
-    # (subtracting on the strided (n, 3) view writes each column straight
-    # into a contiguous array, with no intermediate copy)
+    # centred and dropped onto the bed (x, y about the box centre, z from its
+    # floor); heights, planes cut, normals, slopes and slope runs of every
+    # facet in one compiled pass (_facet_normals, _facet_cot, _slope_runs)
     centre = (0.5 * (lo_xyz[0] + hi_xyz[0]), 0.5 * (lo_xyz[1] + hi_xyz[1]), lo_xyz[2])
-    xs = (topo.vectors[:, :, 0] - centre[0]).reshape(-1)
-    ys = (topo.vectors[:, :, 1] - centre[1]).reshape(-1)
-    zs = (topo.vectors[:, :, 2] - centre[2]).reshape(-1)
-    # heights, planes cut, normals, slopes and slope runs of every facet in
-    # one compiled pass (_facet_normals, _facet_cot, _slope_runs)
-    setup = _kernels.facet_setup(
-        xs, ys, zs, np.ascontiguousarray(z_planes, dtype=np.float64),
-        np.ascontiguousarray(topo.side_partner, dtype=np.int64),
-        int(topo.orientation),
-    )  # fmt: skip
-    # (the normals' x and y are not needed further: dropped with ``setup``)
-    zmin, zmax, lo, hi = setup[:4]
-    normal_z_raw, facet_cot, run_top, run_bottom = setup[6:]
-    del setup
-    # the columns take as much memory as the mesh: the few corners needed
-    # later are gathered again (the same subtraction, the same numbers)
-    del xs, ys, zs
+    zmin, zmax, lo, hi, normal_z_raw, facet_cot, run_top, run_bottom = (
+        _kernels.facet_setup(
+            np.ascontiguousarray(topo.vectors, dtype=np.float64),
+            np.array(centre, dtype=np.float64),
+            np.ascontiguousarray(z_planes, dtype=np.float64),
+            np.ascontiguousarray(topo.side_partner, dtype=np.int64),
+            int(topo.orientation),
+        )
+    )
     flat_xyz = topo.vectors.reshape(-1, 3)
 
     def corner(axis: int, flat: np.ndarray) -> np.ndarray:

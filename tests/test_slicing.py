@@ -869,9 +869,14 @@ def test_facet_setup_kernel_matches_numpy():
     from planner.geometry import analyse_mesh
 
     topo = analyse_mesh(_sphere_and_box())
-    xs, ys, zs = (topo.vectors[:, :, k].reshape(-1) for k in range(3))
-    zs = zs - zs.min()
+    centre = np.array([1.25, -0.5, topo.vectors[:, :, 2].min()])
+    xs, ys, zs = (
+        (topo.vectors[:, :, k] - centre[k]).reshape(-1) for k in range(3)
+    )  # fmt: skip
     z_planes = layer_planes(16.0, layer_height_mm=0.2, first_layer_height_mm=0.3)[0]
+    # heights exactly on planes and between the first two, uneven, planes
+    assert np.isin(zs, z_planes).any()
+    assert ((zs > z_planes[0]) & (zs < z_planes[1])).any()
     corner = [(xs[k::3], ys[k::3], zs[k::3]) for k in range(3)]
     vz = [c[2] for c in corner]
     zmin = np.minimum(np.minimum(vz[0], vz[1]), vz[2])
@@ -881,12 +886,14 @@ def test_facet_setup_kernel_matches_numpy():
     assert (np.abs(cot) == 1e6).any()
     assert (cot == 0).any()
     for orientation in (1, -1):
-        got = _kernels.facet_setup(xs, ys, zs, z_planes, topo.side_partner, orientation)
+        got = _kernels.facet_setup(
+            topo.vectors, centre, z_planes, topo.side_partner, orientation
+        )
         want = (
             zmin, zmax,
             np.searchsorted(z_planes, zmin, side="right"),
             np.searchsorted(z_planes, zmax, side="right"),
-            *normal, cot,
+            normal[2], cot,
             *_slope_runs(vz, zmin, zmax, topo.side_partner, orientation, cot),
         )  # fmt: skip
         for g, w in zip(got, want, strict=True):
