@@ -415,77 +415,131 @@ def cut_facets(
     ``3 * facet + side`` of those sides. Each cut is written to its own index.
     """
     n_layers = z_planes.size
+    m_cut = cut_tris.size
     per_layer = np.zeros(n_layers + 1, dtype=np.int64)
-    for i in range(cut_tris.size):
-        t = cut_tris[i]
-        for k in range(lo[t], hi[t]):
-            if todo[k]:
-                per_layer[k + 1] += 1
+    cut_counts(cut_tris, lo, hi, todo, 0, m_cut, per_layer[1:])
     for k in range(n_layers):
         per_layer[k + 1] += per_layer[k]
     m = per_layer[n_layers]
-    fill = per_layer[:-1].copy()
-    layer = np.empty(m, dtype=np.int64)
-    facet = np.empty(m, dtype=np.int64)
-    for i in range(cut_tris.size):
+    out = (
+        np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64), np.empty((m, 2)),
+        np.empty((m, 2)), np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64),
+        np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64),
+    )  # fmt: skip
+    cut_fill(
+        vectors, offset, cut_tris, lo, hi, todo, z_planes, side_edge, n_edges,
+        first_cut, position_of, 0, m_cut, per_layer[:-1].copy(), *out,
+    )  # fmt: skip
+    return out
+
+
+@njit(cache=True, nogil=True)
+def cut_counts(
+    cut_tris: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    todo: np.ndarray,
+    start: int,
+    stop: int,
+    counts: np.ndarray,
+) -> None:
+    """Add to ``counts[k]`` the cuts of facets ``cut_tris[start:stop]`` at layer ``k``."""
+    for i in range(start, stop):
         t = cut_tris[i]
         for k in range(lo[t], hi[t]):
             if todo[k]:
-                j = fill[k]
-                fill[k] += 1
-                layer[j] = k
-                facet[j] = t
-                position_of[first_cut[t] + k - lo[t]] = j
-    p = np.empty((m, 2))
-    q = np.empty((m, 2))
-    node_a = np.empty(m, dtype=np.int64)
-    node_b = np.empty(m, dtype=np.int64)
-    side_a = np.empty(m, dtype=np.int64)
-    side_b = np.empty(m, dtype=np.int64)
-    oz = offset[2]
-    for j in range(m):
-        t = facet[j]
-        z = z_planes[layer[j]]
-        n_above = 0
-        first_above = -1
-        first_below = -1
+                counts[k] += 1
+
+
+@njit(cache=True, nogil=True)
+def cut_fill(
+    vectors: np.ndarray,
+    offset: np.ndarray,
+    cut_tris: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    todo: np.ndarray,
+    z_planes: np.ndarray,
+    side_edge: np.ndarray,
+    n_edges: int,
+    first_cut: np.ndarray,
+    position_of: np.ndarray,
+    start: int,
+    stop: int,
+    fill: np.ndarray,
+    layer: np.ndarray,
+    facet: np.ndarray,
+    p: np.ndarray,
+    q: np.ndarray,
+    node_a: np.ndarray,
+    node_b: np.ndarray,
+    side_a: np.ndarray,
+    side_b: np.ndarray,
+) -> None:
+    """The cuts of facets ``cut_tris[start:stop]``, as :func:`cut_facets` writes them.
+
+    The cut at layer ``k`` goes to index ``fill[k]``, which then moves on:
+    ``fill`` starts at the index of the first cut of these facets at each
+    layer. Disjoint facet ranges with their own ``fill`` write disjoint
+    indices (threads).
+    """
+    ox, oy, oz = offset[0], offset[1], offset[2]
+    # facet by facet (its corners read once, in memory order), each cut
+    # written to its layer's next slot
+    cx = np.empty(3)
+    cy = np.empty(3)
+    cz = np.empty(3)
+    for i in range(start, stop):
+        t = cut_tris[i]
         for c in range(3):
-            if vectors[t, c, 2] - oz >= z:
-                n_above += 1
-                if first_above < 0:
-                    first_above = c
-            elif first_below < 0:
-                first_below = c
-        one = n_above == 1
-        odd = first_above if one else first_below
-        odd_prev = odd + 2 if odd < 1 else odd - 1
-        sa = odd if one else odd_prev
-        sb = odd_prev if one else odd
-        for end in range(2):
-            side = sa if end == 0 else sb
-            to = side + 1 if side < 2 else 0
-            z0 = vectors[t, side, 2] - oz
-            f = (z - z0) / ((vectors[t, to, 2] - oz) - z0)
-            x0 = vectors[t, side, 0] - offset[0]
-            y0 = vectors[t, side, 1] - offset[1]
-            x = x0 + f * ((vectors[t, to, 0] - offset[0]) - x0)
-            y = y0 + f * ((vectors[t, to, 1] - offset[1]) - y0)
-            if end == 0:
-                p[j, 0] = x
-                p[j, 1] = y
-            else:
-                q[j, 0] = x
-                q[j, 1] = y
-        base = layer[j] * n_edges
-        node_a[j] = base + side_edge[t, sa]
-        node_b[j] = base + side_edge[t, sb]
-        side_a[j] = 3 * t + sa
-        side_b[j] = 3 * t + sb
-    return layer, facet, p, q, node_a, node_b, side_a, side_b
+            cx[c] = vectors[t, c, 0] - ox
+            cy[c] = vectors[t, c, 1] - oy
+            cz[c] = vectors[t, c, 2] - oz
+        for k in range(lo[t], hi[t]):
+            if not todo[k]:
+                continue
+            j = fill[k]
+            fill[k] += 1
+            layer[j] = k
+            facet[j] = t
+            position_of[first_cut[t] + k - lo[t]] = j
+            z = z_planes[k]
+            # the odd corner, alone on its side of the plane (a corner on
+            # the plane counts as above): the one above, or the one below
+            a0 = cz[0] >= z
+            a1 = cz[1] >= z
+            a2 = cz[2] >= z
+            one = (np.int64(a0) + np.int64(a1) + np.int64(a2)) == 1
+            b1 = a1 if one else not a1
+            b2 = a2 if one else not a2
+            odd = np.int64(b1) + 2 * np.int64(b2)
+            odd_prev = odd + 2 if odd < 1 else odd - 1
+            sa = odd if one else odd_prev
+            sb = odd_prev if one else odd
+            for end in range(2):
+                side = sa if end == 0 else sb
+                to = side + 1 if side < 2 else 0
+                z0 = cz[side]
+                f = (z - z0) / (cz[to] - z0)
+                x0 = cx[side]
+                y0 = cy[side]
+                x = x0 + f * (cx[to] - x0)
+                y = y0 + f * (cy[to] - y0)
+                if end == 0:
+                    p[j, 0] = x
+                    p[j, 1] = y
+                else:
+                    q[j, 0] = x
+                    q[j, 1] = y
+            base = k * n_edges
+            node_a[j] = base + side_edge[t, sa]
+            node_b[j] = base + side_edge[t, sb]
+            side_a[j] = 3 * t + sa
+            side_b[j] = 3 * t + sb
 
 
-@njit(cache=True)
-def successors(
+@njit(cache=True, nogil=True)
+def successors_range(
     layer: np.ndarray,
     node_a: np.ndarray,
     node_b: np.ndarray,
@@ -497,23 +551,24 @@ def successors(
     hi: np.ndarray,
     first_cut: np.ndarray,
     position_of: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Successor of each cut through the facet across its exit side.
+    start: int,
+    stop: int,
+    out: np.ndarray,
+    many: np.ndarray,
+) -> None:
+    """Successor of cuts ``start .. stop - 1`` through the facet across its exit side.
 
-    Returns ``(segment_next, many)``: the cut of the facet across the exit
-    side at the same layer when it starts on the node this one ends on (else
-    -1), and the cuts leaving through an edge of more than two facets (to be
-    matched by node).
+    Writes ``out[i]``: the cut of the facet across the exit side at the same
+    layer when it starts on the node this one ends on (else -1), and
+    ``many[i]``: whether the cut leaves through an edge of more than two
+    facets (to be matched by node). Ranges are independent (threads).
     """
-    m = layer.size
-    out = np.full(m, -1, dtype=np.int64)
-    many = np.zeros(m, dtype=np.bool_)
     partner = side_partner.ravel()
     edges = side_edge.ravel()
-    for i in range(m):
+    for i in range(start, stop):
+        out[i] = -1
         s = exit_side[i]
-        if edge_facets[edges[s]] > 2:
-            many[i] = True
+        many[i] = edge_facets[edges[s]] > 2
         across = partner[s]
         if across < 0:
             continue
@@ -523,7 +578,6 @@ def successors(
             cand = position_of[first_cut[other] + k - lo[other]]
             if node_a[cand] == node_b[i]:
                 out[i] = cand
-    return out, np.flatnonzero(many)
 
 
 @njit(cache=True)
@@ -822,24 +876,53 @@ def contour_times(
     """The loops of :func:`planner.slicing._contour_time_s`: planned segment times.
 
     ``speeds`` is ``(k, n)``; returns ``(2 k, n)`` [s], rows ``2 i`` with the
-    loops cut at ``seam`` and ``2 i + 1`` uncut, for speed row ``i``. Per
-    segment: the junction limit ``min(v, v_next, jerk / g)`` (``min(jerk, v)``
-    at a chain end), :func:`plan_sweeps` of the squared limits, and
-    :func:`trapezoid_time` from the previous segment's end speed (the free
-    speed at a chain start) to its own. The cut and the uncut plans each use
-    their own buffers. Single-threaded on purpose: the app calls the estimator
-    from several sessions' threads at once, which numba's default threading
-    layer does not allow for parallel kernels.
+    loops cut at ``seam`` and ``2 i + 1`` uncut, for speed row ``i``: every
+    row of :func:`contour_plans`, in this thread.
+    """
+    out = np.empty((2 * speeds.shape[0], length.size))
+    contour_plans(
+        segment_next, length, junction_g, speeds, acceleration, jerk, seam,
+        max_sweeps, np.arange(out.shape[0]), out,
+    )  # fmt: skip
+    return out
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def contour_plans(
+    segment_next: np.ndarray,
+    length: np.ndarray,
+    junction_g: np.ndarray,
+    speeds: np.ndarray,
+    acceleration: np.ndarray,
+    jerk: float,
+    seam: np.ndarray,
+    max_sweeps: int,
+    rows: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """Rows ``rows`` of :func:`contour_times` into ``out`` ``(2 k, n)`` [s].
+
+    Row ``2 i`` plans the loops cut at ``seam``, row ``2 i + 1`` uncut, for
+    speed row ``i``. Per segment: the junction limit ``min(v, v_next, jerk /
+    g)`` (``min(jerk, v)`` at a chain end), :func:`plan_sweeps` of the squared
+    limits, and :func:`trapezoid_time` from the previous segment's end speed
+    (the free speed at a chain start) to its own. Each row is independent of
+    the others (its own buffers): rows may be planned in several threads at
+    once (:mod:`planner._parallel`).
     """
     n = length.size
     k = speeds.shape[0]
-    out = np.empty((2 * k, n))
+    wanted = np.zeros(2 * k, dtype=np.bool_)
+    for r in rows:
+        wanted[r] = True
     reach = np.empty(n)
     jerk_limit = np.empty(n)
     for i in range(n):
         reach[i] = 2.0 * acceleration[i] * length[i]
         jerk_limit[i] = jerk / junction_g[i]
     for uncut in range(2):
+        if not wanted[uncut::2].any():
+            continue
         nxt = np.empty(n, dtype=np.int64)
         prev = np.empty(n, dtype=np.int64)
         nxt_i = np.empty(n, dtype=np.int64)
@@ -866,6 +949,9 @@ def contour_times(
             next_src[i] = nxt[i] if has_next else n
             no_next[i] = not has_next
         for row in range(k):
+            target = 2 * row + uncut
+            if not wanted[target]:
+                continue
             for i in range(n):
                 free[i] = min(jerk, speeds[row, i])
                 if no_next[i]:
@@ -885,12 +971,10 @@ def contour_times(
             for i in range(n):
                 src = prev_src[i]
                 entry[i] = end_speed[src] if src < n else free[src - n]
-            target = 2 * row + uncut
             for i in range(n):
                 out[target, i] = trapezoid_time(
                     length[i], entry[i], end_speed[i], speeds[row, i], acceleration[i]
                 )
-    return out
 
 
 @njit(cache=True, error_model="numpy")
@@ -1264,19 +1348,44 @@ def facet_setup(
     and the runs :func:`planner.slicing._slope_runs`.
     """
     n = vectors.shape[0]
-    cx, cy, cz0 = centre[0], centre[1], centre[2]
-    n_planes = z_planes.size
-    first_plane = z_planes[0]
-    per_mm = 0.0
-    if n_planes > 1 and z_planes[n_planes - 1] > first_plane:
-        per_mm = (n_planes - 1) / (z_planes[n_planes - 1] - first_plane)
     zmin = np.empty(n)
     zmax = np.empty(n)
     lo = np.empty(n, dtype=np.int64)
     hi = np.empty(n, dtype=np.int64)
     nz = np.empty(n)
     cot = np.empty(n)
-    for t in range(n):
+    run_top = np.empty(n)
+    run_bottom = np.empty(n)
+    facet_heights(vectors, centre, z_planes, 0, n, zmin, zmax, lo, hi, nz, cot)
+    facet_runs(
+        vectors, centre, side_partner, orientation, zmin, zmax, cot, 0, n, run_top,
+        run_bottom,
+    )  # fmt: skip
+    return zmin, zmax, lo, hi, nz, cot, run_top, run_bottom
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def facet_heights(
+    vectors: np.ndarray,
+    centre: np.ndarray,
+    z_planes: np.ndarray,
+    start: int,
+    stop: int,
+    zmin: np.ndarray,
+    zmax: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    nz: np.ndarray,
+    cot: np.ndarray,
+) -> None:
+    """The first pass of :func:`facet_setup` over facets ``start .. stop - 1``."""
+    cx, cy, cz0 = centre[0], centre[1], centre[2]
+    n_planes = z_planes.size
+    first_plane = z_planes[0]
+    per_mm = 0.0
+    if n_planes > 1 and z_planes[n_planes - 1] > first_plane:
+        per_mm = (n_planes - 1) / (z_planes[n_planes - 1] - first_plane)
+    for t in range(start, stop):
         ax, ay, az = (
             vectors[t, 0, 0] - cx,
             vectors[t, 0, 1] - cy,
@@ -1312,10 +1421,30 @@ def facet_setup(
         elif c == -np.inf:
             c = -1e6
         cot[t] = c
-    run_top = np.empty(n)
-    run_bottom = np.empty(n)
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def facet_runs(
+    vectors: np.ndarray,
+    centre: np.ndarray,
+    side_partner: np.ndarray,
+    orientation: int,
+    zmin: np.ndarray,
+    zmax: np.ndarray,
+    cot: np.ndarray,
+    start: int,
+    stop: int,
+    run_top: np.ndarray,
+    run_bottom: np.ndarray,
+) -> None:
+    """The second pass of :func:`facet_setup` (slope runs), facets ``start .. stop - 1``.
+
+    Reads the cotangents of the facets across the sides: every facet's
+    :func:`facet_heights` must be done.
+    """
+    cz0 = centre[2]
     partner = side_partner.ravel()
-    for t in range(n):
+    for t in range(start, stop):
         i = 3 * t
         za, zb, zc = (
             vectors[t, 0, 2] - cz0,
@@ -1334,4 +1463,3 @@ def facet_setup(
         down = lower >= 0 and cot[max(lower, 0) // 3] * orientation <= 0.5 * own
         run_top[t] = np.inf if up else zmax[t]
         run_bottom[t] = -np.inf if down else zmin[t]
-    return zmin, zmax, lo, hi, nz, cot, run_top, run_bottom

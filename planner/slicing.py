@@ -51,10 +51,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
-from planner import _kernels
+from planner import _kernels, _parallel
 from planner.errors import GeometryError
 from planner.geometry import Mesh, MeshProperties, MeshTopology, analyse_mesh
 from planner.printers import Material, Printer, PrintProfile
@@ -377,6 +378,79 @@ def _close_open_chains(
     )
 
 
+def _facet_setup(
+    topo: MeshTopology, centre: np.ndarray, z_planes: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """:func:`planner._kernels.facet_setup` of the mesh, in pieces on idle cores.
+
+    Returns ``(zmin, zmax, lo, hi, nz, cot, run_top, run_bottom)`` per facet:
+    height range [mm] about ``centre``, planes cut, normal's z, slope
+    cotangent and slope runs [mm].
+    """
+    n = topo.vectors.shape[0]
+    vectors = np.ascontiguousarray(topo.vectors, dtype=np.float64)
+    partner = np.ascontiguousarray(topo.side_partner, dtype=np.int64)
+    planes = np.ascontiguousarray(z_planes, dtype=np.float64)
+    zmin, zmax, nz, cot, run_top, run_bottom = (np.empty(n) for _ in range(6))
+    lo, hi = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    ranges = _parallel.pieces(n)
+    _parallel.run_pieces([
+        partial(_kernels.facet_heights, vectors, centre, planes, start, stop, zmin,
+                zmax, lo, hi, nz, cot)
+        for start, stop in ranges
+    ])  # fmt: skip
+    # the runs read the cotangents across each side: all heights come first
+    _parallel.run_pieces([
+        partial(_kernels.facet_runs, vectors, centre, partner, int(topo.orientation),
+                zmin, zmax, cot, start, stop, run_top, run_bottom)
+        for start, stop in ranges
+    ])  # fmt: skip
+    return zmin, zmax, lo, hi, nz, cot, run_top, run_bottom
+
+
+def _cut_facets(
+    topo: MeshTopology,
+    offset: np.ndarray,
+    cut_tris: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    todo: np.ndarray,
+    z_planes: np.ndarray,
+    first_cut: np.ndarray,
+    position_of: np.ndarray,
+) -> tuple[np.ndarray, ...]:
+    """:func:`planner._kernels.cut_facets`, in pieces of facets on idle cores.
+
+    Each piece counts its cuts per layer, then writes them from where the
+    pieces before it end in each layer: the cuts land where one pass over all
+    facets puts them.
+    """
+    n_layers = z_planes.size
+    ranges = _parallel.pieces(cut_tris.size)
+    counts = np.zeros((len(ranges), n_layers), dtype=np.int64)
+    _parallel.run_pieces([
+        partial(_kernels.cut_counts, cut_tris, lo, hi, todo, start, stop, counts[i])
+        for i, (start, stop) in enumerate(ranges)
+    ])  # fmt: skip
+    per_layer = counts.sum(axis=0)
+    layer_start = np.cumsum(per_layer) - per_layer
+    fill = layer_start + np.cumsum(counts, axis=0) - counts
+    m = int(per_layer.sum())
+    out = (
+        np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64), np.empty((m, 2)),
+        np.empty((m, 2)), np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64),
+        np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64),
+    )  # fmt: skip
+    vectors = np.ascontiguousarray(topo.vectors, dtype=np.float64)
+    _parallel.run_pieces([
+        partial(_kernels.cut_fill, vectors, offset, cut_tris, lo, hi, todo,
+                z_planes, topo.side_edge, topo.n_edges, first_cut, position_of,
+                start, stop, fill[i], *out)
+        for i, (start, stop) in enumerate(ranges)
+    ])  # fmt: skip
+    return out
+
+
 def _successors(
     topo: MeshTopology,
     edge_facets: np.ndarray,
@@ -399,10 +473,17 @@ def _successors(
     cut in index order starting there.
     """
     n_seg = seg_layer.size
-    segment_next, many = _kernels.successors(
-        seg_layer, node_a, node_b, exit_side, topo.side_partner, topo.side_edge,
-        edge_facets, lo, hi, first_cut, position_of,
-    )  # fmt: skip
+    segment_next = np.empty(n_seg, dtype=np.int64)
+    leaves_many = np.empty(n_seg, dtype=np.bool_)
+    _parallel.run_pieces([
+        partial(
+            _kernels.successors_range, seg_layer, node_a, node_b, exit_side,
+            topo.side_partner, topo.side_edge, edge_facets, lo, hi, first_cut,
+            position_of, start, stop, segment_next, leaves_many,
+        )
+        for start, stop in _parallel.pieces(n_seg)
+    ])  # fmt: skip
+    many = np.flatnonzero(leaves_many)
     if many.size:
         order = np.argsort(node_a, kind="stable")
         sorted_a = node_a[order]
@@ -582,14 +663,8 @@ def slice_mesh(
     # floor); heights, planes cut, normals, slopes and slope runs of every
     # facet in one compiled pass (_facet_normals, _facet_cot, _slope_runs)
     centre = (0.5 * (lo_xyz[0] + hi_xyz[0]), 0.5 * (lo_xyz[1] + hi_xyz[1]), lo_xyz[2])
-    zmin, zmax, lo, hi, normal_z_raw, facet_cot, run_top, run_bottom = (
-        _kernels.facet_setup(
-            np.ascontiguousarray(topo.vectors, dtype=np.float64),
-            np.array(centre, dtype=np.float64),
-            np.ascontiguousarray(z_planes, dtype=np.float64),
-            np.ascontiguousarray(topo.side_partner, dtype=np.int64),
-            int(topo.orientation),
-        )
+    zmin, zmax, lo, hi, normal_z_raw, facet_cot, run_top, run_bottom = _facet_setup(
+        topo, np.array(centre, dtype=np.float64), z_planes
     )
     flat_xyz = topo.vectors.reshape(-1, 3)
 
@@ -629,12 +704,9 @@ def slice_mesh(
 
     def cut_layers(todo: np.ndarray) -> dict[str, np.ndarray]:
         """Merged contour segments of the layers marked in ``todo``."""
-        seg_layer, tri_idx, p, q, node_a, node_b, side_a, side_b = (
-            _kernels.cut_facets(
-                topo.vectors, offset, cut_tris, lo, hi, todo, z_planes,
-                topo.side_edge, topo.n_edges, first_cut, position_of,
-            )
-        )  # fmt: skip
+        seg_layer, tri_idx, p, q, node_a, node_b, side_a, side_b = _cut_facets(
+            topo, offset, cut_tris, lo, hi, todo, z_planes, first_cut, position_of
+        )
         slope_cot, slope_run = _kernels.segment_slopes(
             tri_idx, seg_layer, facet_cot, int(topo.orientation), run_top,
             run_bottom, z_planes,
@@ -1016,11 +1088,14 @@ def _contour_time_s(
         at the seam) and ``2 i + 1`` (uncut) for speed array ``i``. [s]
     """
     n = segment_next.size
-    return _kernels.contour_times(
+    speeds = np.ascontiguousarray(np.stack(speeds_mm_s), dtype=np.float64).reshape(
+        -1, n
+    )
+    args = (
         np.ascontiguousarray(segment_next, dtype=np.int64),
         np.ascontiguousarray(length_mm, dtype=np.float64),
         np.ascontiguousarray(junction_g, dtype=np.float64),
-        np.ascontiguousarray(np.stack(speeds_mm_s), dtype=np.float64).reshape(-1, n),
+        speeds,
         np.ascontiguousarray(
             np.broadcast_to(acceleration_mm_s2, (n,)), dtype=np.float64
         ),
@@ -1028,6 +1103,17 @@ def _contour_time_s(
         np.ascontiguousarray(seam, dtype=np.bool_),
         _PLANNER_SWEEPS,
     )
+    out = np.empty((2 * speeds.shape[0], n))
+    # the cut rows and the uncut rows (each set shares its chain set-up)
+    row_sets = (
+        [np.arange(out.shape[0])]
+        if len(_parallel.pieces(n)) == 1
+        else [np.arange(0, out.shape[0], 2), np.arange(1, out.shape[0], 2)]
+    )
+    _parallel.run_pieces(
+        [partial(_kernels.contour_plans, *args, rows, out) for rows in row_sets]
+    )
+    return out
 
 
 def _loop_offset_area(
