@@ -95,17 +95,29 @@ def weld_keys(points: np.ndarray, lo: np.ndarray, step: float) -> np.ndarray:
 
     21 bits per axis (x high, z low), from ``rint((p - lo) / step)``.
     """
-    n = points.shape[0]
-    keys = np.empty(n, dtype=np.int64)
-    for i in range(n):
+    keys = np.empty(points.shape[0], dtype=np.int64)
+    weld_keys_into(points, lo, step, 0, points.shape[0], keys)
+    return keys
+
+
+@njit(cache=True, nogil=True)
+def weld_keys_into(
+    points: np.ndarray,
+    lo: np.ndarray,
+    step: float,
+    start: int,
+    stop: int,
+    keys: np.ndarray,
+) -> None:
+    """:func:`weld_keys` of points ``start .. stop - 1`` into ``keys``."""
+    for i in range(start, stop):
         gx = np.int64(np.rint((points[i, 0] - lo[0]) / step))
         gy = np.int64(np.rint((points[i, 1] - lo[1]) / step))
         gz = np.int64(np.rint((points[i, 2] - lo[2]) / step))
         keys[i] = (gx << 42) | (gy << 21) | gz
-    return keys
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def edge_table(
     vertex_ids: np.ndarray, n_vertices: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -277,7 +289,7 @@ def bounds(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
     return lo, hi, finite
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def volume_sums(
     vectors: np.ndarray, origin: np.ndarray, areas: np.ndarray
 ) -> tuple[float, float, np.ndarray, np.ndarray]:
@@ -321,7 +333,7 @@ def volume_sums(
     return det_sum, area_sum, det_moment, area_moment
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def corner_positions(
     points: np.ndarray, first: np.ndarray, vertex_ids: np.ndarray
 ) -> np.ndarray:

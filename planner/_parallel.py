@@ -92,6 +92,8 @@ def run_pieces(calls: Sequence[Callable[[], object]]) -> list[object]:
     if one is idle at that moment, else runs here too. Returns their results
     in order; an exception in any is raised here after all have finished.
     """
+    if len(calls) == 1:
+        return [calls[0]()]
     futures: dict[int, Future] = {}
     for index, call in enumerate(calls):
         if index and _pool is not None and _idle.acquire(blocking=False):

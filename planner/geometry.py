@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 
-from planner import _kernels
+from planner import _kernels, _parallel
 from planner.errors import GeometryError
 
 #: Bytes of a binary STL header (80) plus its uint32 triangle count.
@@ -428,19 +430,26 @@ def _degenerate_area_mm2(lo: np.ndarray, hi: np.ndarray) -> float:
     return _DEGENERATE_AREA_FRAC * max(extent, 1e-9) ** 2
 
 
-def _weld_first_seen(
-    points: np.ndarray, lo: np.ndarray, hi: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Welded vertex id of each of ``(m, 3)`` points, numbered by first occurrence.
+def _weld_keys(
+    points: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    *also: Callable[[], object],
+) -> np.ndarray:
+    """:func:`planner._kernels.weld_keys` of the points (bounds ``lo``, ``hi``).
 
-    ``lo`` and ``hi`` are the points' bounds. Returns ``(inverse, first)``: the
-    id of each point and the index of each id's first point (its
-    representative position).
+    Computed in pieces on idle cores (:mod:`planner._parallel`), together with
+    the independent calls ``also``.
     """
     extent = float((hi - lo).max())
     step = max(extent, 1e-9) / 2.0**_WELD_BITS
-    keys = _kernels.weld_keys(points, lo, step)
-    return _kernels.group_first_seen(keys)
+    keys = np.empty(points.shape[0], dtype=np.int64)
+    _parallel.run_pieces([
+        *(partial(_kernels.weld_keys_into, points, lo, step, start, stop, keys)
+          for start, stop in _parallel.pieces(points.shape[0])),
+        *also,
+    ])  # fmt: skip
+    return keys
 
 
 def weld_vertices(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -715,17 +724,23 @@ def analyse_mesh(mesh: Mesh) -> MeshTopology:
         bbox_min, bbox_max = _bounds(vectors.reshape(-1, 3))
     size = bbox_max - bbox_min
     origin = 0.5 * (bbox_min + bbox_max)
-    det_sum, area, det_moment, area_moment = _kernels.volume_sums(
-        vectors, origin, areas
+    points = vectors.reshape(-1, 3)
+    sums: list[tuple] = []
+    # the volume sums run beside the weld keys (independent passes)
+    keys = _weld_keys(
+        points,
+        bbox_min,
+        bbox_max,
+        lambda: sums.append(_kernels.volume_sums(vectors, origin, areas)),
     )
+    det_sum, area, det_moment, area_moment = sums[0]
     signed_volume = det_sum / 6.0
     if abs(signed_volume) > 1e-12 * max(float(size.max()), 1e-9) ** 3:
         centroid = origin + det_moment / (4.0 * det_sum)
     else:
         centroid = origin + area_moment / area
 
-    points = vectors.reshape(-1, 3)
-    vertex_ids, first = _weld_first_seen(points, bbox_min, bbox_max)
+    vertex_ids, first = _kernels.group_first_seen(keys)
     vertex_ids = vertex_ids.reshape(-1, 3)
     proper = (
         (vertex_ids[:, 0] != vertex_ids[:, 1])
@@ -734,8 +749,11 @@ def analyse_mesh(mesh: Mesh) -> MeshTopology:
     )
     if not proper.all():
         vertex_ids = vertex_ids[proper]
-    side_edge, edge_count, side_partner = _kernels.edge_table(vertex_ids, first.size)
-    welded_vectors = _kernels.corner_positions(points, first, vertex_ids)
+    # the edge table and the welded corners, side by side on idle cores
+    (side_edge, edge_count, side_partner), welded_vectors = _parallel.run_pieces([
+        partial(_kernels.edge_table, vertex_ids, first.size),
+        partial(_kernels.corner_positions, points, first, vertex_ids),
+    ])  # fmt: skip
     n_bad_edges = int((edge_count != 2).sum())
     watertight = n_bad_edges == 0
     if not watertight:
