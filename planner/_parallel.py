@@ -85,15 +85,19 @@ def pieces(n_items: int, *, min_items: int | None = None) -> list[tuple[int, int
     return [(int(a), int(b)) for a, b in itertools.pairwise(edges)]
 
 
-def run_pieces(calls: Sequence[Callable[[], object]]) -> list[object]:
-    """Run ``calls`` (independent pieces of one kernel), some on idle helpers.
+def run_pieces(
+    calls: Sequence[Callable[[], object]], *, items: int | None = None
+) -> list[object]:
+    """Run ``calls`` (independent pieces of work), some on idle helpers.
 
     The first runs in the calling thread; each other goes to a helper thread
-    if one is idle at that moment, else runs here too. Returns their results
-    in order; an exception in any is raised here after all have finished.
+    if one is idle at that moment, else runs here too. With ``items`` (the
+    size of the work) under :data:`MIN_SPLIT_ITEMS`, all run here: a hand-over
+    costs more than a small piece. Returns their results in order; an
+    exception in any is raised here after all have finished.
     """
-    if len(calls) == 1:
-        return [calls[0]()]
+    if len(calls) == 1 or (items is not None and items < MIN_SPLIT_ITEMS):
+        return [call() for call in calls]
     futures: dict[int, Future] = {}
     for index, call in enumerate(calls):
         if index and _pool is not None and _idle.acquire(blocking=False):

@@ -448,7 +448,7 @@ def _weld_keys(
         *(partial(_kernels.weld_keys_into, points, lo, step, start, stop, keys)
           for start, stop in _parallel.pieces(points.shape[0])),
         *also,
-    ])  # fmt: skip
+    ], items=points.shape[0])  # fmt: skip
     return keys
 
 
@@ -753,7 +753,7 @@ def analyse_mesh(mesh: Mesh) -> MeshTopology:
     (side_edge, edge_count, side_partner), welded_vectors = _parallel.run_pieces([
         partial(_kernels.edge_table, vertex_ids, first.size),
         partial(_kernels.corner_positions, points, first, vertex_ids),
-    ])  # fmt: skip
+    ], items=points.shape[0])  # fmt: skip
     n_bad_edges = int((edge_count != 2).sum())
     watertight = n_bad_edges == 0
     if not watertight:
