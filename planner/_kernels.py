@@ -1020,23 +1020,68 @@ def contour_measures(
     contour, extent, seg_cross, fill_extent, extrema, bbox)``.
     """
     m = seg_layer.size
+    out = (
+        np.empty(m), np.empty(m), np.empty(m), np.empty(m),
+        np.empty(m, dtype=np.bool_), np.zeros(n_loops), np.zeros(n_layers),
+        np.zeros(n_layers), np.zeros((n_layers, 2)), np.empty(m),
+        np.zeros(n_layers), np.zeros(n_layers), np.zeros((n_layers, 2)),
+    )  # fmt: skip
+    contour_measures_range(
+        p, q, segment_next, seg_layer, seg_loop, shoelace, first_piece,
+        last_piece, min_run, 0, m, *out,
+    )  # fmt: skip
+    return out
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def contour_measures_range(
+    p: np.ndarray,
+    q: np.ndarray,
+    segment_next: np.ndarray,
+    seg_layer: np.ndarray,
+    seg_loop: np.ndarray,
+    shoelace: np.ndarray,
+    first_piece: np.ndarray,
+    last_piece: np.ndarray,
+    min_run: float,
+    start: int,
+    stop: int,
+    length: np.ndarray,
+    junction_g: np.ndarray,
+    cross: np.ndarray,
+    dot: np.ndarray,
+    has_next: np.ndarray,
+    loop_length: np.ndarray,
+    area: np.ndarray,
+    contour: np.ndarray,
+    extent: np.ndarray,
+    seg_cross: np.ndarray,
+    fill_extent: np.ndarray,
+    extrema: np.ndarray,
+    bbox: np.ndarray,
+) -> None:
+    """:func:`contour_measures` of segments ``start .. stop - 1`` into its outputs.
+
+    The per-loop and per-layer outputs must start at zero. The range must hold
+    whole layers, with every successor inside it (a contour stays in its
+    layer): ranges of different layers then write disjoint entries (threads).
+    """
     half = np.sqrt(0.5)
-    length = np.empty(m)
-    ux = np.empty(m)
-    uy = np.empty(m)
-    has_next = np.empty(m, dtype=np.bool_)
+    # directions indexed from ``start``
+    ux = np.empty(stop - start)
+    uy = np.empty(stop - start)
     n_zero = 0
-    for i in range(m):
+    for i in range(start, stop):
         dx = q[i, 0] - p[i, 0]
         dy = q[i, 1] - p[i, 1]
         length[i] = np.hypot(dx, dy)
         has_next[i] = segment_next[i] >= 0
         if length[i] > 0:
-            ux[i] = dx / length[i]
-            uy[i] = dy / length[i]
+            ux[i - start] = dx / length[i]
+            uy[i - start] = dy / length[i]
         else:
-            ux[i] = 0.0
-            uy[i] = 0.0
+            ux[i - start] = 0.0
+            uy[i - start] = 0.0
             if has_next[i]:
                 n_zero += 1
     if n_zero:
@@ -1044,7 +1089,7 @@ def contour_measures(
         # successor's direction, each from the previous round's values
         zero = np.empty(n_zero, dtype=np.int64)
         k = 0
-        for i in range(m):
+        for i in range(start, stop):
             if not length[i] > 0 and has_next[i]:
                 zero[k] = i
                 k += 1
@@ -1052,27 +1097,21 @@ def contour_measures(
         new_y = np.empty(n_zero)
         for _ in range(3):
             for k in range(n_zero):
-                new_x[k] = ux[segment_next[zero[k]]]
-                new_y[k] = uy[segment_next[zero[k]]]
+                new_x[k] = ux[segment_next[zero[k]] - start]
+                new_y[k] = uy[segment_next[zero[k]] - start]
             for k in range(n_zero):
-                ux[zero[k]] = new_x[k]
-                uy[zero[k]] = new_y[k]
-    junction_g = np.empty(m)
-    cross = np.empty(m)
-    dot = np.empty(m)
-    seg_cross = np.empty(m)
-    loop_length = np.zeros(n_loops)
-    area = np.zeros(n_layers)
-    contour = np.zeros(n_layers)
-    extent = np.zeros((n_layers, 2))
-    fill_extent = np.zeros(n_layers)
+                ux[zero[k] - start] = new_x[k]
+                uy[zero[k] - start] = new_y[k]
+    # per layer of the range: sign flips, smallest and largest x and y
+    n_layers = area.size
     flips = np.zeros(n_layers)
     lo = np.full((n_layers, 2), np.inf)
     hi = np.full((n_layers, 2), -np.inf)
     present = np.zeros(n_layers, dtype=np.bool_)
-    for i in range(m):
+    for i in range(start, stop):
         nxt = segment_next[i] if has_next[i] else i
-        ax, ay, bx, by = ux[i], uy[i], ux[nxt], uy[nxt]
+        ax, ay = ux[i - start], uy[i - start]
+        bx, by = ux[nxt - start], uy[nxt - start]
         if has_next[i]:
             cx = abs(ax - bx) if ax * bx >= 0 else max(abs(ax), abs(bx))
             cy = abs(ay - by) if ay * by >= 0 else max(abs(ay), abs(by))
@@ -1107,16 +1146,11 @@ def contour_measures(
         for axis in range(2):
             lo[k, axis] = min(lo[k, axis], min(p[i, axis], q[i, axis]))
             hi[k, axis] = max(hi[k, axis], max(p[i, axis], q[i, axis]))
-    extrema = flips / 2.0
-    bbox = np.zeros((n_layers, 2))
     for k in range(n_layers):
         if present[k]:
+            extrema[k] = flips[k] / 2.0
             bbox[k, 0] = hi[k, 0] - lo[k, 0]
             bbox[k, 1] = hi[k, 1] - lo[k, 1]
-    return (
-        length, junction_g, cross, dot, has_next, loop_length, area, contour,
-        extent, seg_cross, fill_extent, extrema, bbox,
-    )  # fmt: skip
 
 
 @njit(cache=True)

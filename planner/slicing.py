@@ -48,6 +48,7 @@ References
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -447,6 +448,58 @@ def _cut_facets(
                 z_planes, topo.side_edge, topo.n_edges, first_cut, position_of,
                 start, stop, fill[i], *out)
         for i, (start, stop) in enumerate(ranges)
+    ])  # fmt: skip
+    return out
+
+
+def _contour_measures(
+    p: np.ndarray,
+    q: np.ndarray,
+    segment_next: np.ndarray,
+    seg_layer: np.ndarray,
+    seg_loop: np.ndarray,
+    shoelace: np.ndarray,
+    first_piece: np.ndarray,
+    last_piece: np.ndarray,
+    n_layers: int,
+    n_loops: int,
+) -> tuple[np.ndarray, ...]:
+    """:func:`planner._kernels.contour_measures` of the segments, in pieces of layers.
+
+    Segments in layer order split at layer starts into pieces for idle cores
+    (a contour stays in its layer, so each piece has its successors and its
+    own layers' and loops' sums); closing segments appended out of layer
+    order keep the whole in one piece.
+    """
+    m = seg_layer.size
+    args = (
+        np.ascontiguousarray(p), np.ascontiguousarray(q),
+        np.ascontiguousarray(segment_next, dtype=np.int64),
+        np.ascontiguousarray(seg_layer, dtype=np.int64),
+        np.ascontiguousarray(seg_loop, dtype=np.int64), np.ascontiguousarray(shoelace),
+        np.ascontiguousarray(first_piece), np.ascontiguousarray(last_piece),
+        _EXTREMUM_MIN_RUN_MM,
+    )  # fmt: skip
+    out = (
+        np.empty(m), np.empty(m), np.empty(m), np.empty(m),
+        np.empty(m, dtype=np.bool_), np.zeros(n_loops), np.zeros(n_layers),
+        np.zeros(n_layers), np.zeros((n_layers, 2)), np.empty(m),
+        np.zeros(n_layers), np.zeros(n_layers), np.zeros((n_layers, 2)),
+    )  # fmt: skip
+    ranges = _parallel.pieces(m)
+    if len(ranges) > 1:
+        if bool((np.diff(seg_layer) >= 0).all()):
+            # each cut moved back to the start of its layer
+            cuts = np.unique(np.searchsorted(
+                seg_layer, seg_layer[[start for start, _ in ranges]], side="left"
+            ))  # fmt: skip
+            bounds = np.append(cuts, m)
+            ranges = [(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
+        else:
+            ranges = [(0, m)]
+    _parallel.run_pieces([
+        partial(_kernels.contour_measures_range, *args, start, stop, *out)
+        for start, stop in ranges
     ])  # fmt: skip
     return out
 
@@ -939,13 +992,9 @@ def slice_mesh(
     (
         length, junction_g, cross, dot, has_next, loop_length, area, contour,
         extent, cross_infill, fill_extent, extrema, bbox,
-    ) = _kernels.contour_measures(
-        np.ascontiguousarray(p), np.ascontiguousarray(q),
-        np.ascontiguousarray(segment_next, dtype=np.int64),
-        np.ascontiguousarray(seg_layer, dtype=np.int64),
-        np.ascontiguousarray(seg_loop, dtype=np.int64), np.ascontiguousarray(shoelace),
-        np.ascontiguousarray(first_piece), np.ascontiguousarray(last_piece),
-        n_layers, n_loops, _EXTREMUM_MIN_RUN_MM,
+    ) = _contour_measures(
+        p, q, segment_next, seg_layer, seg_loop, shoelace, first_piece,
+        last_piece, n_layers, n_loops,
     )  # fmt: skip
     turn = np.where(has_next, np.arctan2(cross, dot), 0.0)
     turn_weight = 2.0 * np.tan(0.5 * np.clip(turn, -_MAX_TURN_RAD, _MAX_TURN_RAD))
