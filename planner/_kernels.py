@@ -273,6 +273,37 @@ def facet_areas_bounds(
     return out, lo, hi, finite
 
 
+@njit(cache=True, nogil=True)
+def widen_areas_bounds(
+    raw: np.ndarray,
+    start: int,
+    stop: int,
+    vectors: np.ndarray,
+    areas: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+) -> bool:
+    """Facets ``start .. stop - 1`` of ``raw`` (any float ``(n, 3, 3)``) as float64.
+
+    Writes them to ``vectors``, their areas to ``areas``, and takes ``lo`` and
+    ``hi`` (3 each) down and up to their corners' bounds: the numbers of
+    :func:`facet_areas_bounds` of the float64 copy, in one pass over the file's
+    array. Returns whether every coordinate is finite.
+    """
+    finite = True
+    for i in range(start, stop):
+        for c in range(3):
+            for a in range(3):
+                v = np.float64(raw[i, c, a])
+                vectors[i, c, a] = v
+                if not np.isfinite(v):
+                    finite = False
+                lo[a] = min(lo[a], v)
+                hi[a] = max(hi[a], v)
+        areas[i] = _facet_area(vectors, i)
+    return finite
+
+
 @njit(cache=True)
 def bounds(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
     """Per-axis min and max of ``(m, 3)`` points, and whether all are finite."""
@@ -357,12 +388,34 @@ def bin_sums(bins: np.ndarray, weights: np.ndarray, n_bins: int) -> np.ndarray:
     returns ``(k, n_bins)``. Each bin is summed from zero in index order, as
     ``np.bincount`` does, so the sums are the same to the last bit.
     """
-    k, m = weights.shape
-    out = np.zeros((k, n_bins))
-    for r in range(k):
-        for i in range(m):
-            out[r, bins[i]] += weights[r, i]
+    out = np.zeros((weights.shape[0], n_bins))
+    bin_sums_rows(bins, weights, np.arange(weights.shape[0]), out)
     return out
+
+
+@njit(cache=True, nogil=True)
+def bin_sums_rows(
+    bins: np.ndarray, weights: np.ndarray, rows: np.ndarray, out: np.ndarray
+) -> None:
+    """:func:`bin_sums` of rows ``rows`` of ``weights`` into ``out`` (zeros).
+
+    A run of equal bins is summed in a register and stored once: the same
+    additions in the same order as adding into ``out`` one by one.
+    """
+    m = bins.size
+    for r in rows:
+        if m == 0:
+            continue
+        current = bins[0]
+        total = out[r, current]
+        for i in range(m):
+            b = bins[i]
+            if b != current:
+                out[r, current] = total
+                current = b
+                total = out[r, current]
+            total += weights[r, i]
+        out[r, current] = total
 
 
 @njit(cache=True)

@@ -198,10 +198,11 @@ class _BytesView(io.BytesIO):
 
 
 def _parse(data: bytes | BinaryIO, name: str, *, ascii_mode: bool) -> np.ndarray:
-    """Parse STL bytes with numpy-stl; any parser failure becomes GeometryError.
+    """Triangles ``(n, 3, 3)`` of STL bytes, as numpy-stl parses them (float32).
 
     ``data`` is the file's bytes, or a binary STL file opened at its start
-    (numpy-stl then reads the triangles straight into its array).
+    (numpy-stl then reads the triangles straight into its array). Any parser
+    failure becomes GeometryError.
     """
     from stl import mesh as stl_mesh
     from stl.stl import Mode
@@ -226,7 +227,7 @@ def _parse(data: bytes | BinaryIO, name: str, *, ascii_mode: bool) -> np.ndarray
         raise GeometryError(f"STL {name}: cannot parse {kind} STL: {exc}") from exc
     finally:
         logger.setLevel(level)
-    return np.asarray(parsed.vectors, dtype=np.float64)
+    return parsed.vectors
 
 
 def load_stl(
@@ -281,8 +282,7 @@ def load_stl(
         vectors = _read_any(source, name, max_triangles, max_bytes)
     if vectors.shape[0] == 0:
         raise GeometryError(f"STL {name}: no triangle could be read")
-    vectors = np.ascontiguousarray(vectors, dtype=np.float64)
-    areas, lo, hi, all_finite = _kernels.facet_areas_bounds(vectors)
+    vectors, areas, lo, hi, all_finite = _widen(vectors)
     if not all_finite:
         finite = np.isfinite(vectors).all(axis=(1, 2))
         raise GeometryError(
@@ -301,6 +301,34 @@ def load_stl(
             f"{vectors.shape[0]} are degenerate)"
         )
     return Mesh(vectors=vectors, name=name, _facet_stats=(vectors, areas, lo, hi))
+
+
+def _widen(
+    raw: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
+    """The file's triangles as float64, their areas and bounds, in pieces on idle cores.
+
+    Returns ``(vectors, areas, lo, hi, finite)`` as
+    :func:`planner._kernels.facet_areas_bounds` of the float64 copy: each
+    piece's bounds are joined in piece order keeping the earlier of equal
+    values, as one pass does.
+    """
+    n = raw.shape[0]
+    vectors = np.empty((n, 3, 3))
+    areas = np.empty(n)
+    ranges = _parallel.pieces(n)
+    lo = np.full((len(ranges), 3), np.inf)
+    hi = np.full((len(ranges), 3), -np.inf)
+    finite = _parallel.run_pieces([
+        partial(_kernels.widen_areas_bounds, raw, start, stop, vectors, areas,
+                lo[i], hi[i])
+        for i, (start, stop) in enumerate(ranges)
+    ])  # fmt: skip
+    lo_all, hi_all = lo[0].copy(), hi[0].copy()
+    for k in range(1, len(ranges)):
+        lo_all = np.where(lo[k] < lo_all, lo[k], lo_all)
+        hi_all = np.where(hi[k] > hi_all, hi[k], hi_all)
+    return vectors, areas, lo_all, hi_all, all(finite)
 
 
 def _read_binary_file(

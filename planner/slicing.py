@@ -1806,9 +1806,16 @@ def estimate_layers(
         (v_ext[plan_seg], v_inner[plan_seg]),
         acceleration_mm_s2=layer_acc[sub_layer], jerk_mm_s=jerk, seam=seam[plan_seg],
     )  # fmt: skip
-    layer_times = _kernels.bin_sums(
-        np.ascontiguousarray(sub_layer, dtype=np.int64), seg_times, n
-    )[:, kind]
+    layer_times = np.zeros((seg_times.shape[0], n))
+    _parallel.run_pieces(
+        [
+            partial(_kernels.bin_sums_rows, np.ascontiguousarray(sub_layer,
+                    dtype=np.int64), seg_times, rows, layer_times)
+            for rows in np.array_split(np.arange(seg_times.shape[0]), 2)
+        ],
+        items=sub_layer.size,
+    )  # fmt: skip
+    layer_times = layer_times[:, kind]
     for k, (role, v_seg, path) in enumerate((
         ("ext_perimeter", v_ext, plan.ext_perimeter_mm),
         ("perimeter", v_inner, plan.perimeter_mm),

@@ -12,6 +12,7 @@ import pytest
 from test_slicing import circle, icosphere, prism
 
 from planner import _parallel
+from planner.errors import GeometryError
 from planner.geometry import Mesh, analyse_mesh, box_mesh, load_stl
 from planner.printers import Material, PrintProfile
 from planner.slicing import estimate_print, slice_mesh
@@ -90,3 +91,41 @@ def test_pieces_give_the_whole_runs_figures(
     for a, b in zip(whole[0], split[0], strict=True):
         np.testing.assert_array_equal(a, b)
     assert whole[1] == split[1]
+
+
+def _stl_bytes(vectors: np.ndarray) -> bytes:
+    """Binary STL of ``vectors`` ``(n, 3, 3)``."""
+    rec = np.zeros(
+        vectors.shape[0], dtype=[("n", "<f4", 3), ("v", "<f4", (3, 3)), ("a", "<u2")]
+    )
+    rec["v"] = vectors
+    return bytes(80) + np.uint32(vectors.shape[0]).tobytes() + rec.tobytes()
+
+
+def test_loading_in_pieces_gives_the_whole_loads_numbers(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The float64 copy, areas and bounds of a file read in four pieces equal
+    one pass's, signed zeros of the bounds included; a NaN in any piece is
+    still found."""
+    vectors = icosphere(9.0, 3).vectors.copy()
+    vectors[..., 0] -= vectors[..., 0].min()
+    # the lowest x is 0: as -0.0 at some corners and 0.0 at others
+    at_zero = np.flatnonzero(vectors[..., 0].reshape(-1) == 0.0)
+    assert at_zero.size > 4
+    vectors.reshape(-1, 3)[at_zero[1::2], 0] = -0.0
+    path = tmp_path / "sphere.stl"
+    path.write_bytes(_stl_bytes(vectors))
+    monkeypatch.setattr(_parallel, "MIN_SPLIT_ITEMS", 10**12)
+    whole = load_stl(path)
+    monkeypatch.setattr(_parallel, "MIN_SPLIT_ITEMS", 8)
+    monkeypatch.setattr(_parallel, "HELPERS", 3)
+    split = load_stl(path)
+    np.testing.assert_array_equal(whole.vectors, split.vectors)
+    for a, b in zip(whole._facet_stats[1:], split._facet_stats[1:], strict=True):
+        np.testing.assert_array_equal(a, b)
+        assert (np.signbit(a) == np.signbit(b)).all()
+    vectors[-3, 2, 1] = np.nan  # in the last piece
+    path.write_bytes(_stl_bytes(vectors))
+    with pytest.raises(GeometryError, match="1 of 1280 triangles have NaN"):
+        load_stl(path)

@@ -1042,7 +1042,10 @@ def test_bin_sums_kernel_matches_bincount() -> None:
     rng = np.random.default_rng(4)
     bins = rng.integers(0, 30, 2000)
     weights = rng.normal(size=(4, 2000)) * 10.0 ** rng.integers(-8, 8, (4, 2000))
-    got = _kernels.bin_sums(bins, weights, 40)
-    want = np.stack([np.bincount(bins, row, minlength=40) for row in weights])
-    assert got.shape == (4, 40)
-    np.testing.assert_array_equal(got, want)
+    # unsorted, then in runs of equal bins (a sliced part's layers) broken by
+    # revisits of earlier bins
+    for b in (bins, np.concatenate([np.sort(bins[:1500]), bins[1500:]])):
+        got = _kernels.bin_sums(b, weights, 40)
+        want = np.stack([np.bincount(b, row, minlength=40) for row in weights])
+        assert got.shape == (4, 40)
+        np.testing.assert_array_equal(got, want)
