@@ -1627,7 +1627,11 @@ def _build_parts(
         elif spec.kind in (_Kind.ID, _Kind.TEXT, _Kind.CRITICALITY):
             objects = chosen_values.copy()
             if name == "am_material":
-                objects = pd.Series(objects, dtype=str).str.upper().to_numpy(object)
+                # Python's upper case (object dtype): pandas' string dtype
+                # maps "ß" to "ẞ" where Python (and DESIGN.md's rule) gives "SS"
+                objects = (
+                    pd.Series(objects, dtype=object).str.upper().to_numpy(object).copy()
+                )
             if spec.default is not None:
                 objects[chosen_empty] = spec.default
             columns[name] = objects.tolist()

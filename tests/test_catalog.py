@@ -107,6 +107,21 @@ def test_plain_csv_keeps_values_and_applies_defaults():
     } | {"supplier": "supplier"}
 
 
+def test_am_material_upper_cased_as_python_does():
+    """Material names are upper-cased by Python's rule ("ß" becomes "SS"), not
+    pandas' string dtype's ("ẞ"), whatever else the column holds."""
+    data = _csv(
+        [
+            [*HEADER, "am_material"],
+            ["A", "Seal", "1", "1", "1", "weiß petg"],
+            ["B", "Belt", "1", "1", "1", "ẞ"],
+            ["C", "Cap", "1", "1", "1", ""],
+        ]
+    )
+    catalog = load_catalog(data, name="parts.csv")
+    assert [p.am_material for p in catalog.parts] == ["WEISS PETG", "ẞ", "PETG"]
+
+
 def test_every_bad_cell_of_a_row_is_reported_and_the_row_left_out():
     """A row with several bad cells yields one RowError each; good rows stay."""
     data = _csv(
