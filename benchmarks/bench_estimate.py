@@ -16,7 +16,7 @@ The run keeps freed heap memory between parts as ``python -m planner`` does
 defaults, as a library caller or the app has them.
 
 The numba kernels (:mod:`planner._kernels`) are loaded by the warm-up call and
-are not timed; the first run after installing compiles them (about 5 s once,
+are not timed; the first run after installing compiles them (about 15 s once,
 cached in ``planner/__pycache__``).
 
 Run: ``python benchmarks/bench_estimate.py``.
