@@ -1330,6 +1330,9 @@ def shell_strips(
     sliver: float,
     margin: float,
     narrow: float,
+    vertical_top: float,
+    vertical_bottom: float,
+    min_spacing: np.ndarray,
 ) -> np.ndarray:
     """Strip regions along the sloped segments, per layer: ``(4, 3, n_layers)``.
 
@@ -1338,6 +1341,14 @@ def shell_strips(
     strips, the top shell strips, the own bottom strips and the bottom shell
     strips; columns their area [mm²], extent [mm] and boundary [mm]. The same
     operations per segment as the numpy code, summed in segment order.
+
+    With ``vertical_top`` / ``vertical_bottom`` >= 0 (PrusaSlicer's
+    ensure_vertical_shell_thickness, which then replaces the horizontal shells:
+    that many layers above / below), a shell strip is the band of this layer's
+    infill that the infill of those layers leaves out, ``layers x s x growth``
+    wide, kept when wider than the layer's ``min_spacing`` and then grown by
+    0.3 of it (the regularising offsets of discover_vertical_shells); negative
+    counts keep the horizontal shells' strips.
     """
     n_layers = height.size
     out = np.zeros((4, 3, n_layers))
@@ -1364,6 +1375,12 @@ def shell_strips(
                     if reach > 0 and reach < 2.0 * narrow:
                         reach = reach + narrow
                 band = reach if (exposed and reach > 0) else 0.0
+                n_vertical = vertical_bottom if down else vertical_top
+                if kind == 1 and n_vertical >= 0:
+                    growth = growth_bottom[k] if down else growth_top[k]
+                    vertical = min(n_vertical, run_layers) * s * growth
+                    m = min_spacing[k]
+                    band = vertical + 0.3 * m if vertical > m else 0.0
                 on = 1.0 if band > 0 else 0.0
                 row = 2 * down + kind
                 out[row, 0, k] += length[i] * band

@@ -71,6 +71,7 @@ _PROFILE_MAXIMA: dict[str, float] = {
     "support_density_frac": 1.0,
     "layer_change_time_s": 86_400.0,
     "slowdown_below_layer_time_s": 86_400.0,
+    "solid_infill_below_area_mm2": 1e6,
 }
 #: Largest printers.csv, materials.csv or .ini file read. [bytes]
 MAX_PROFILE_FILE_BYTES = 5_000_000
@@ -87,7 +88,11 @@ class PrintProfile:
     each role's speed (a PrusaSlicer percentage); 0 means ``first_layer_speed_mm_s``.
     ``max_volumetric_speed_mm3_s`` 0 means no limit. The role accelerations
     (``perimeter_``, ``infill_``, ``first_layer_acceleration_mm_s2``) 0 mean the
-    machine limit ``max_acceleration_mm_s2``.
+    machine limit ``max_acceleration_mm_s2``. ``solid_infill_below_area_mm2``
+    > 0 fills every sparse infill region smaller than that solid (PrusaSlicer
+    ``solid_infill_below_area``); ``ensure_vertical_shell_thickness`` adds solid
+    infill along sloped walls wherever a layer within the top or bottom solid
+    layers has no infill (PrusaSlicer's option of that name).
     """
 
     name: str = "default 0.2 mm"
@@ -138,6 +143,8 @@ class PrintProfile:
     max_feedrate_z_mm_s: float = 12.0
     max_acceleration_z_mm_s2: float = 200.0
     max_jerk_z_mm_s: float = 0.4
+    solid_infill_below_area_mm2: float = 0.0
+    ensure_vertical_shell_thickness: bool = False
 
     def __post_init__(self) -> None:
         positive = (
@@ -209,6 +216,7 @@ class PrintProfile:
             "retract_before_travel_mm",
             "slowdown_below_layer_time_s",
             "layer_change_time_s",
+            "solid_infill_below_area_mm2",
         )
         for name in non_negative:
             value = getattr(self, name)
@@ -828,6 +836,11 @@ def load_prusa_ini(source: str | Path | bytes, *, name: str = "") -> PrintProfil
         ini.number("support_material_threshold") or None,
     )
     put("slowdown_below_layer_time_s", ini.number("slowdown_below_layer_time"))
+    put("solid_infill_below_area_mm2", ini.number("solid_infill_below_area"))
+    put(
+        "ensure_vertical_shell_thickness",
+        ini.boolean("ensure_vertical_shell_thickness"),
+    )
     put("min_print_speed_mm_s", ini.number("min_print_speed"))
     try:
         return PrintProfile(**values)  # type: ignore[arg-type]

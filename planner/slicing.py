@@ -76,6 +76,9 @@ _SLIVER_FRAC = 0.2
 #: PrusaSlicer widens solid shells narrower than 2 x this many solid widths by
 #: this many widths (discover_horizontal_shells).
 _SHELL_MARGIN_WIDTHS = 3.0
+#: PrusaSlicer's min_perimeter_infill_spacing over the solid infill spacing
+#: (discover_vertical_shells).
+_VERTICAL_SHELL_SPACING_FRAC = 1.05
 #: Travel per island: two moves (to its first perimeter, from the perimeters
 #: to the infill) of this fraction of the island's mean bounding-box side.
 _ISLAND_TRAVEL_FRAC = 0.75
@@ -1431,8 +1434,10 @@ def plan_extrusion(
     d_fill = d_infill - profile.infill_overlap_frac * spacing
     n_top, n_bottom = profile.top_solid_layers, profile.bottom_solid_layers
     steps = _kernels.slope_steps(seg_layer, seg_cot, seg_len, h, n)
-    growth_top = _shell_growth(stack, n_top, above=True, steps=steps)
-    growth_bottom = _shell_growth(stack, n_bottom, above=False, steps=steps)
+    # the vertical shells reach the layers within the shell (one fewer)
+    vertical = int(profile.ensure_vertical_shell_thickness)
+    growth_top = _shell_growth(stack, n_top - vertical, above=True, steps=steps)
+    growth_bottom = _shell_growth(stack, n_bottom - vertical, above=False, steps=steps)
 
     def compact(area: np.ndarray) -> Region:
         """A region shaped like the infill region, of the given area."""
@@ -1466,6 +1471,12 @@ def plan_extrusion(
         np.ascontiguousarray(growth_bottom, dtype=np.float64),
         float(max(n_top - 1, 1)), float(n_bottom), sliver,
         EXTERNAL_INFILL_MARGIN_MM, _SHELL_MARGIN_WIDTHS * w,
+        float(max(n_top - 1, 0) if profile.ensure_vertical_shell_thickness else -1),
+        float(max(n_bottom - 1, 0) if profile.ensure_vertical_shell_thickness else -1),
+        np.ascontiguousarray(
+            np.broadcast_to(_VERTICAL_SHELL_SPACING_FRAC * spacing, (n,)),
+            dtype=np.float64,
+        ),
     )  # fmt: skip
 
     def strips(row: int) -> Region:
@@ -1520,6 +1531,26 @@ def plan_extrusion(
     )
     sparse = whole.scaled_to(np.maximum(infill - solid_shell.area, 0.0))
     sparse = compact(sparse.area)
+    below = profile.solid_infill_below_area_mm2
+    if below > 0 and 0 < profile.fill_density_frac < 1:
+        # solid_infill_below_area: an island whose sparse region is smaller
+        # than that is filled solid (LayerRegion::prepare_fill_surfaces)
+        # (its sparse region: its share of the layer's sparse area, by the
+        # island's infill region inside the perimeters)
+        island_infill = inner_island * survives
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sparse_share = np.where(infill > 0, sparse.area / infill, 0.0)
+            island_share = np.where(
+                opened[layer_of] > 0, island_infill / opened[layer_of], 0.0
+            )
+        island_sparse = island_infill * sparse_share[layer_of]
+        small = (island_sparse > 0) & (island_sparse <= below)
+        moved = np.minimum(
+            np.bincount(layer_of, island_share * small, minlength=n) * sparse.area,
+            sparse.area,
+        )
+        rest_solid = rest_solid + compact(moved)
+        sparse = compact(sparse.area - moved)
 
     islands = np.bincount(layer_of, stack.loop_area_mm2 > 0, minlength=n)
     regions = np.maximum(islands, 0.5 * stack.extrema)

@@ -133,6 +133,24 @@ def test_ini_out_of_range_setting() -> None:
         load_prusa_ini(b"fill_density = 150%\n", name="bad")
 
 
+def test_ini_solid_infill_settings() -> None:
+    """solid_infill_below_area and ensure_vertical_shell_thickness are read
+    (off when absent, as in PrusaSlicer's anchor config); a negative area or a
+    non-boolean flag is refused, naming the field or key."""
+    profile = load_prusa_ini(
+        b"solid_infill_below_area = 70\nensure_vertical_shell_thickness = 1\n"
+    )
+    assert profile.solid_infill_below_area_mm2 == 70.0
+    assert profile.ensure_vertical_shell_thickness is True
+    default = load_prusa_ini(b"perimeters = 2\n")
+    assert default.solid_infill_below_area_mm2 == 0.0
+    assert default.ensure_vertical_shell_thickness is False
+    with pytest.raises(ProfileError, match="key solid_infill_below_area expects"):
+        load_prusa_ini(b"solid_infill_below_area = -5\n", name="bad")
+    with pytest.raises(ProfileError, match="key ensure_vertical_shell_thickness"):
+        load_prusa_ini(b"ensure_vertical_shell_thickness = often\n", name="bad")
+
+
 def test_ini_missing_file() -> None:
     """A missing .ini is a ProfileError, not an OSError."""
     with pytest.raises(ProfileError, match="cannot read file"):

@@ -901,8 +901,12 @@ def test_facet_setup_kernel_matches_numpy():
 
 
 def _strips_reference(stack, h, d_fill, growth_top, growth_bottom, n_top, n_bottom,
-                      sliver, margin, narrow):  # fmt: skip
-    """The numpy strips of plan_extrusion before they were compiled."""
+                      sliver, margin, narrow, vertical_top=-1.0, vertical_bottom=-1.0,
+                      min_spacing=None):  # fmt: skip
+    """The numpy strips of plan_extrusion before they were compiled, and the
+    vertical-shell bands (PrusaSlicer's discover_vertical_shells) as they are
+    described: in place of the shell strips, ``layers x s x growth`` wide where
+    that is wider than the minimum spacing, grown by 0.3 of it."""
     n = stack.n_layers
     step = np.clip(stack.segment_slope_cot * h[stack.segment_layer], -1e3, 1e3)
     sloped = np.flatnonzero(step != 0.0)
@@ -911,26 +915,32 @@ def _strips_reference(stack, h, d_fill, growth_top, growth_bottom, n_top, n_bott
     step, fill = step[sloped], d_fill[layer]
     run_layers = stack.segment_slope_run_mm[sloped] / h[layer] + 1.0
 
-    def strips(reach, exposed):
+    def strips(reach, exposed, vertical=None):
         band = np.where(exposed & (reach > 0), reach, 0.0)
+        if vertical is not None:
+            m = min_spacing[layer]
+            band = np.where(vertical > m, vertical + 0.3 * m, 0.0)
         return [
             np.bincount(layer, length * band, minlength=n),
             np.bincount(layer, 2.0 * cross * (band > 0), minlength=n),
             np.bincount(layer, 2.0 * length * (band > 0), minlength=n),
         ]
 
-    def shell(n_layers, s, growth):
+    def shell(n_layers, s, growth, n_vertical):
         reach = (np.minimum(n_layers, run_layers) * s * growth[layer] - fill
                  + margin * (s > fill))  # fmt: skip
         reach = np.where((reach > 0) & (reach < 2.0 * narrow), reach + narrow, reach)
-        return strips(reach, s > sliver)
+        vertical = None
+        if n_vertical >= 0:
+            vertical = np.minimum(n_vertical, run_layers) * s * growth[layer]
+        return strips(reach, s > sliver, vertical)
 
     def own(s):
         return strips((s - fill + margin) * (s > fill), s > sliver)
 
     up, down = np.maximum(step, 0.0), np.maximum(-step, 0.0)
-    return np.array([own(up), shell(n_top, up, growth_top), own(down),
-                     shell(n_bottom, down, growth_bottom)])  # fmt: skip
+    return np.array([own(up), shell(n_top, up, growth_top, vertical_top), own(down),
+                     shell(n_bottom, down, growth_bottom, vertical_bottom)])  # fmt: skip
 
 
 def test_shell_strip_kernels_match_numpy():
@@ -945,15 +955,23 @@ def test_shell_strip_kernels_match_numpy():
     rng = np.random.default_rng(4)
     d_fill = rng.uniform(0.0, 0.8, n)
     growth_top, growth_bottom = rng.uniform(0.5, 4.0, n), rng.uniform(0.5, 4.0, n)
-    args = (3.0, 4.0, 0.09, 3.0, 1.35)
-    got = _kernels.shell_strips(
-        stack.segment_layer, stack.segment_slope_cot, stack.segment_length_mm,
-        stack.segment_cross_mm, stack.segment_slope_run_mm, h, d_fill,
-        growth_top, growth_bottom, *args,
-    )  # fmt: skip
-    want = _strips_reference(stack, h, d_fill, growth_top, growth_bottom, *args)
-    assert want[:, 0].sum() > 0
-    assert np.array_equal(got, want)
+    min_spacing = rng.uniform(0.3, 0.5, n)
+    # without and with the vertical shells (4 layers above, 3 below; none)
+    for vertical in ((-1.0, -1.0), (4.0, 3.0), (0.0, 0.0)):
+        args = (3.0, 4.0, 0.09, 3.0, 1.35, *vertical)
+        got = _kernels.shell_strips(
+            stack.segment_layer, stack.segment_slope_cot, stack.segment_length_mm,
+            stack.segment_cross_mm, stack.segment_slope_run_mm, h, d_fill,
+            growth_top, growth_bottom, *args, min_spacing,
+        )  # fmt: skip
+        want = _strips_reference(stack, h, d_fill, growth_top, growth_bottom, *args,
+                                 min_spacing)  # fmt: skip
+        assert want[:, 0].sum() > 0
+        assert np.array_equal(got, want)
+    assert (got[[1, 3]] == 0).all()  # no layers: no vertical shell strips
+    assert not np.array_equal(got, _strips_reference(
+        stack, h, d_fill, growth_top, growth_bottom, 3.0, 4.0, 0.09, 3.0, 1.35
+    ))  # fmt: skip
 
     sloped = np.flatnonzero(stack.segment_slope_cot != 0.0)
     layer = stack.segment_layer[sloped]
