@@ -654,17 +654,15 @@ def merge_collinear(
     slope_run: np.ndarray,
     segment_next: np.ndarray,
     collinear_rad: float,
-    min_run: float,
 ) -> tuple:
     """The loops of :func:`planner.slicing._merge_collinear`: join collinear runs.
 
     A piece joins its successor ``j`` when ``j`` has no other predecessor,
     both have the same slope (and slope run unless vertical), both have a
-    length, they point the same way within ``collinear_rad`` and lie on the
-    same side of both infill directions (or one is shorter than ``min_run``).
-    Each run is walked from its first piece (a piece nothing joins into).
-    When some pieces are not reached (a closed loop of joined pieces only)
-    nothing is merged. Returns the tuple described there.
+    length and they point the same way within ``collinear_rad``. Each run is
+    walked from its first piece (a piece nothing joins into). When some
+    pieces are not reached (a closed loop of joined pieces only) nothing is
+    merged. Returns the tuple described there.
     """
     n = seg_layer.size
     piece = np.empty((n, 3))
@@ -679,7 +677,6 @@ def merge_collinear(
         if segment_next[i] >= 0:
             preds[segment_next[i]] += 1
     merge = np.zeros(n, dtype=np.bool_)
-    mixed_join = np.zeros(n, dtype=np.bool_)
     absorbed = np.zeros(n, dtype=np.bool_)
     any_merge = False
     for i in range(n):
@@ -698,11 +695,7 @@ def merge_collinear(
             continue
         if not (np.abs(dx * dyj - dy * dxj) <= collinear_rad * length * length_j):
             continue
-        same_side = ((dy - dx) * (dyj - dxj) > 0) and ((dy + dx) * (dyj + dxj) > 0)
-        if not (same_side or min(length, length_j) < min_run):
-            continue
         merge[i] = True
-        mixed_join[i] = not same_side
         absorbed[j] = True
         any_merge = True
     index = np.arange(n)
@@ -714,7 +707,6 @@ def merge_collinear(
         heads = np.empty(n_heads, dtype=np.int64)
         tail = np.empty(n_heads, dtype=np.int64)
         first_member = np.empty(n_heads, dtype=np.int64)
-        mixed = np.zeros(n_heads, dtype=np.bool_)
         new_index = np.full(n, -1, dtype=np.int64)
         visited = 0
         r = 0
@@ -725,23 +717,18 @@ def merge_collinear(
             new_index[h] = r
             i = h
             low = h
-            is_mixed = False
             visited += 1
             while merge[i]:
-                is_mixed = is_mixed or mixed_join[i]
                 i = segment_next[i]
                 low = min(low, i)
                 visited += 1
             tail[r] = i
             first_member[r] = low
-            mixed[r] = is_mixed
             r += 1
         if visited == n:
             m = n_heads
             out_start = np.empty((m, 2))
             out_end = np.empty((m, 2))
-            first_piece = np.empty((m, 3))
-            last_piece = np.empty((m, 3))
             out_next = np.empty(m, dtype=np.int64)
             for r in range(m):
                 h = heads[r]
@@ -750,19 +737,15 @@ def merge_collinear(
                 out_start[r, 1] = start[h, 1]
                 out_end[r, 0] = end[t, 0]
                 out_end[r, 1] = end[t, 1]
-                for c in range(3):
-                    first_piece[r, c] = piece[h, c]
-                    last_piece[r, c] = piece[t, c]
                 nxt = segment_next[t]
                 out_next[r] = new_index[nxt] if nxt >= 0 else -1
             return (
                 seg_layer[heads], out_start, out_end, slope_cot[heads],
-                slope_run[heads], out_next, first_piece, last_piece,
-                first_member, heads, tail, mixed,
+                slope_run[heads], out_next, first_member, heads, tail,
             )  # fmt: skip
     return (
-        seg_layer, start, end, slope_cot, slope_run, segment_next, piece,
-        piece, index, index, index, mixed_join,
+        seg_layer, start, end, slope_cot, slope_run, segment_next, index, index,
+        index,
     )  # fmt: skip
 
 
@@ -1042,6 +1025,75 @@ def contour_plans(
                 )
 
 
+@njit(cache=True, nogil=True)
+def contour_extrema(
+    p: np.ndarray,
+    segment_next: np.ndarray,
+    seg_layer: np.ndarray,
+    seg_loop: np.ndarray,
+    n_loops: int,
+    n_layers: int,
+    prominence: float,
+) -> np.ndarray:
+    """Local extrema of the loops across the infill lines, per layer.
+
+    For each loop and each infill direction (45 and 135 degrees), the
+    coordinate across the lines at each segment start, walked around the loop
+    from its largest value: a minimum or maximum counts when the coordinate
+    comes back ``prominence`` or more from it [mm] (finer wiggles -- knurls,
+    threads, tessellated curves -- stay within the perimeters and do not split
+    the infill). A convex loop has 2 per direction. Returns, per layer, the
+    mean of the two directions' counts summed over its loops.
+    """
+    m = seg_layer.size
+    first = np.full(n_loops, -1, dtype=np.int64)
+    for i in range(m):
+        if first[seg_loop[i]] < 0:
+            first[seg_loop[i]] = i
+    out = np.zeros(n_layers)
+    half = np.sqrt(0.5)
+    across = np.empty(m)
+    for loop in range(n_loops):
+        s0 = first[loop]
+        if s0 < 0:
+            continue
+        for direction in range(2):
+            n = 0
+            i = s0
+            while n < m:
+                x, y = p[i, 0], p[i, 1]
+                across[n] = (y - x) * half if direction == 0 else (y + x) * half
+                n += 1
+                i = segment_next[i]
+                if i < 0 or i == s0:
+                    break
+            top = 0
+            for t in range(n):
+                if across[t] > across[top]:
+                    top = t
+            turns = 0
+            looking_for_min = True
+            extreme = across[top]
+            for step in range(1, n + 1):
+                c = across[(top + step) % n]
+                if looking_for_min:
+                    if c < extreme:
+                        extreme = c
+                    elif c - extreme >= prominence:
+                        turns += 1
+                        looking_for_min = False
+                        extreme = c
+                elif c > extreme:
+                    extreme = c
+                elif extreme - c >= prominence:
+                    turns += 1
+                    looking_for_min = True
+                    extreme = c
+            # back at the largest value: a last minimum pairs with it
+            out[seg_layer[s0]] += 0.5 * (turns + 1 if turns % 2 == 1 else turns)
+    return out
+
+
 @njit(cache=True, error_model="numpy")
 def contour_measures(
     p: np.ndarray,
@@ -1050,11 +1102,8 @@ def contour_measures(
     seg_layer: np.ndarray,
     seg_loop: np.ndarray,
     shoelace: np.ndarray,
-    first_piece: np.ndarray,
-    last_piece: np.ndarray,
     n_layers: int,
     n_loops: int,
-    min_run: float,
 ) -> tuple:
     """The per-segment measures and per-layer sums at the end of ``slice_mesh``.
 
@@ -1065,24 +1114,22 @@ def contour_measures(
     the turning angle), and the absolute component across this layer's infill
     direction. Per loop: the length. Per layer: the shoelace area, the
     contour length, the extents across the 45 and 135 degree lines, the
-    across-infill extent, the local extrema (half the sign flips across each
-    infill direction between runs at least ``min_run`` long) and the bounding
-    box size. Sums are sequential in segment order, as ``np.bincount``.
+    across-infill extent and the bounding box size. Sums are sequential in
+    segment order, as ``np.bincount``.
 
     Returns ``(length, junction_g, cross, dot, has_next, loop_length, area,
-    contour, extent, seg_cross, fill_extent, extrema, bbox)``.
+    contour, extent, seg_cross, fill_extent, bbox)``.
     """
     m = seg_layer.size
     out = (
         np.empty(m), np.empty(m), np.empty(m), np.empty(m),
         np.empty(m, dtype=np.bool_), np.zeros(n_loops), np.zeros(n_layers),
         np.zeros(n_layers), np.zeros((n_layers, 2)), np.empty(m),
-        np.zeros(n_layers), np.zeros(n_layers), np.zeros((n_layers, 2)),
+        np.zeros(n_layers), np.zeros((n_layers, 2)),
     )  # fmt: skip
     contour_measures_range(
-        p, q, segment_next, seg_layer, seg_loop, shoelace, first_piece,
-        last_piece, min_run, 0, m, *out,
-    )  # fmt: skip
+        p, q, segment_next, seg_layer, seg_loop, shoelace, 0, m, *out
+    )
     return out
 
 
@@ -1094,9 +1141,6 @@ def contour_measures_range(
     seg_layer: np.ndarray,
     seg_loop: np.ndarray,
     shoelace: np.ndarray,
-    first_piece: np.ndarray,
-    last_piece: np.ndarray,
-    min_run: float,
     start: int,
     stop: int,
     length: np.ndarray,
@@ -1110,7 +1154,6 @@ def contour_measures_range(
     extent: np.ndarray,
     seg_cross: np.ndarray,
     fill_extent: np.ndarray,
-    extrema: np.ndarray,
     bbox: np.ndarray,
 ) -> None:
     """:func:`contour_measures` of segments ``start .. stop - 1`` into its outputs.
@@ -1155,9 +1198,8 @@ def contour_measures_range(
             for k in range(n_zero):
                 ux[zero[k] - start] = new_x[k]
                 uy[zero[k] - start] = new_y[k]
-    # per layer of the range: sign flips, smallest and largest x and y
+    # per layer of the range: smallest and largest x and y
     n_layers = area.size
-    flips = np.zeros(n_layers)
     lo = np.full((n_layers, 2), np.inf)
     hi = np.full((n_layers, 2), -np.inf)
     present = np.zeros(n_layers, dtype=np.bool_)
@@ -1186,22 +1228,12 @@ def contour_measures_range(
         extent[k, 1] += abs(across_135)
         seg_cross[i] = abs(across_45 if k % 2 == 0 else across_135)
         fill_extent[k] += seg_cross[i]
-        run = has_next[i] and min(last_piece[i, 2], first_piece[nxt, 2]) >= min_run
-        n_flips = 0
-        if run:
-            last_45 = (last_piece[i, 1] - last_piece[i, 0]) * half
-            last_135 = (last_piece[i, 1] + last_piece[i, 0]) * half
-            first_45 = (first_piece[nxt, 1] - first_piece[nxt, 0]) * half
-            first_135 = (first_piece[nxt, 1] + first_piece[nxt, 0]) * half
-            n_flips = (last_45 * first_45 < 0) + (last_135 * first_135 < 0)
-        flips[k] += n_flips
         present[k] = True
         for axis in range(2):
             lo[k, axis] = min(lo[k, axis], min(p[i, axis], q[i, axis]))
             hi[k, axis] = max(hi[k, axis], max(p[i, axis], q[i, axis]))
     for k in range(n_layers):
         if present[k]:
-            extrema[k] = flips[k] / 2.0
             bbox[k, 0] = hi[k, 0] - lo[k, 0]
             bbox[k, 1] = hi[k, 1] - lo[k, 1]
 

@@ -84,10 +84,11 @@ _VERTICAL_SHELL_SPACING_FRAC = 1.05
 _ISLAND_TRAVEL_FRAC = 0.75
 #: Travel to each hole's perimeters, as a fraction of the island's mean side.
 _HOLE_TRAVEL_FRAC = 0.5
-#: Contour extrema count only between segments at least this long [mm]
-#: (finer wiggles -- knurls, threads, tessellated curves -- stay in the
-#: perimeters and do not split the infill).
-_EXTREMUM_MIN_RUN_MM = 1.0
+#: A contour's extremum across the infill lines counts when the contour comes
+#: back this far from it [mm], about the sparse infill's line spacing: finer
+#: wiggles -- knurls, threads, tessellated curves -- stay in the perimeters and
+#: do not split the infill (a gear's teeth do).
+_EXTREMUM_PROMINENCE_MM = 2.0
 #: The infill region is opened by this fraction of the solid infill spacing:
 #: strips narrower than that between the perimeters get gap fill instead.
 _INFILL_OPENING_FRAC = 1.0
@@ -252,6 +253,11 @@ class LayerStack:
     flat_up_mm2, flat_down_mm2
         Per layer: projected area of horizontal facets that are the top
         (facing up) or the bottom (facing down) of that layer. [mm²]
+    extrema
+        Per layer: the loops' local extrema across the infill lines, at least
+        ``_EXTREMUM_PROMINENCE_MM`` deep (mean of the two directions; a convex
+        loop has 2); each pair beyond an island's own splits its infill once
+        more.
     layer_source
         Per layer: the layer whose contours it repeats exactly (its own index
         when it does not), or None. Segments, loops and their order are the
@@ -462,8 +468,6 @@ def _contour_measures(
     seg_layer: np.ndarray,
     seg_loop: np.ndarray,
     shoelace: np.ndarray,
-    first_piece: np.ndarray,
-    last_piece: np.ndarray,
     n_layers: int,
     n_loops: int,
 ) -> tuple[np.ndarray, ...]:
@@ -472,22 +476,30 @@ def _contour_measures(
     Segments in layer order split at layer starts into pieces for idle cores
     (a contour stays in its layer, so each piece has its successors and its
     own layers' and loops' sums); closing segments appended out of layer
-    order keep the whole in one piece.
+    order keep the whole in one piece. The loops' extrema across the infill
+    lines (:func:`planner._kernels.contour_extrema`, at least
+    ``_EXTREMUM_PROMINENCE_MM`` deep) are counted beside them.
+
+    Returns
+    -------
+    tuple
+        ``(length, junction_g, cross, dot, has_next, loop_length, area,
+        contour, extent, seg_cross, fill_extent, extrema, bbox)``.
     """
     m = seg_layer.size
+    p = np.ascontiguousarray(p)
+    segment_next = np.ascontiguousarray(segment_next, dtype=np.int64)
+    seg_layer = np.ascontiguousarray(seg_layer, dtype=np.int64)
+    seg_loop = np.ascontiguousarray(seg_loop, dtype=np.int64)
     args = (
-        np.ascontiguousarray(p), np.ascontiguousarray(q),
-        np.ascontiguousarray(segment_next, dtype=np.int64),
-        np.ascontiguousarray(seg_layer, dtype=np.int64),
-        np.ascontiguousarray(seg_loop, dtype=np.int64), np.ascontiguousarray(shoelace),
-        np.ascontiguousarray(first_piece), np.ascontiguousarray(last_piece),
-        _EXTREMUM_MIN_RUN_MM,
+        p, np.ascontiguousarray(q), segment_next, seg_layer, seg_loop,
+        np.ascontiguousarray(shoelace),
     )  # fmt: skip
     out = (
         np.empty(m), np.empty(m), np.empty(m), np.empty(m),
         np.empty(m, dtype=np.bool_), np.zeros(n_loops), np.zeros(n_layers),
         np.zeros(n_layers), np.zeros((n_layers, 2)), np.empty(m),
-        np.zeros(n_layers), np.zeros(n_layers), np.zeros((n_layers, 2)),
+        np.zeros(n_layers), np.zeros((n_layers, 2)),
     )  # fmt: skip
     ranges = _parallel.pieces(m)
     if len(ranges) > 1:
@@ -500,11 +512,16 @@ def _contour_measures(
             ranges = [(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
         else:
             ranges = [(0, m)]
-    _parallel.run_pieces([
-        partial(_kernels.contour_measures_range, *args, start, stop, *out)
-        for start, stop in ranges
-    ])  # fmt: skip
-    return out
+    extrema = _parallel.run_pieces(
+        [
+            partial(_kernels.contour_extrema, p, segment_next, seg_layer, seg_loop,
+                    n_loops, n_layers, _EXTREMUM_PROMINENCE_MM),
+            *(partial(_kernels.contour_measures_range, *args, start, stop, *out)
+              for start, stop in ranges),
+        ],
+        items=m,
+    )[0]  # fmt: skip
+    return (*out[:11], extrema, out[11])
 
 
 def _successors(
@@ -563,13 +580,10 @@ def _merge_collinear(
     first piece's start to the last one's end prints the same and halves the
     work downstream. Pieces join where the next one continues in the same
     direction (to 1e-10 rad) with the same facet slope (and slope run, unless
-    vertical) and is the only one leading on. Returns the merged ``(seg_layer, start, end,
-    slope_cot, slope_run, segment_next)`` and, per merged segment, the x and y
-    extent and length of its first and last piece [mm] (the contour's local
-    extrema are counted from them, as before merging), and
+    vertical) and is the only one leading on. Returns the merged ``(seg_layer,
+    start, end, slope_cot, slope_run, segment_next)`` and, per merged segment,
     the smallest index of its pieces (loops keep their nesting probe point),
-    its first piece, its last piece, and whether it joins pieces on opposite
-    sides of an infill direction.
+    its first piece and its last piece.
     """
     return _kernels.merge_collinear(
         np.ascontiguousarray(seg_layer, dtype=np.int64),
@@ -579,7 +593,6 @@ def _merge_collinear(
         np.ascontiguousarray(slope_run, dtype=np.float64),
         np.ascontiguousarray(segment_next, dtype=np.int64),
         _COLLINEAR_RAD,
-        _EXTREMUM_MIN_RUN_MM,
     )
 
 
@@ -775,34 +788,25 @@ def slice_mesh(
             first_cut, position_of,
         )  # fmt: skip
         merged = _merge_collinear(seg_layer, p, q, slope_cot, slope_run, segment_next)
-        heads, tails, mixed = merged[-3:]
+        heads, tails = merged[-2:]
         out = {
             "layer": merged[0], "p": merged[1], "q": merged[2], "cot": merged[3],
-            "run": merged[4], "next": merged[5], "first_piece": merged[6],
-            "last_piece": merged[7], "member": merged[8], "piece_start": p,
+            "run": merged[4], "next": merged[5], "member": merged[6],
+            "piece_start": p,
         }  # fmt: skip
         if not todo.all():
             # a segment repeats unchanged in the layers above while both its
-            # ends lie on vertical edges, and no mixed join in it can count
-            # as an extremum at another height (pieces that short)
+            # ends lie on vertical edges
             entry, leave = side_a[heads], side_b[tails]
-            span = merged[2] - merged[1]
             still = (
                 (corner(0, entry) == corner(0, flat_next(entry)))
                 & (corner(1, entry) == corner(1, flat_next(entry)))
                 & (corner(0, leave) == corner(0, flat_next(leave)))
                 & (corner(1, leave) == corner(1, flat_next(leave)))
-                & (
-                    ~mixed
-                    | (np.hypot(span[:, 0], span[:, 1]) < 2 * _EXTREMUM_MIN_RUN_MM)
-                )
             )
             # what copying these layers' segments to the layers above needs
             # (a pass over every layer copies nothing)
-            out |= {
-                "tri": tri_idx[heads], "head_exit": side_b[heads],
-                "tail_entry": side_a[tails], "still": still,
-            }  # fmt: skip
+            out |= {"tri": tri_idx[heads], "still": still}
         return out
 
     # bands of layers that cut the same facets: where every segment of the
@@ -850,7 +854,6 @@ def slice_mesh(
         seg_layer, p, q = whole["layer"], whole["p"], whole["q"]
         slope_cot, slope_run = whole["cot"], whole["run"]
         segment_next = whole["next"]
-        first_piece, last_piece = whole["first_piece"], whole["last_piece"]
         first_member, piece_start = whole["member"], whole["piece_start"]
         copied[:] = False
         layer_source = None
@@ -890,31 +893,6 @@ def slice_mesh(
         slope_run = np.where(
             slope_cot >= 0, run_top[tri_head] - seg_z, seg_z - run_bottom[tri_head]
         )
-        first_piece, last_piece = both["first_piece"][src], both["last_piece"][src]
-        # a copied layer's first and last pieces end on the slanted edges between
-        # the vertical ones: their lengths change with the height
-        again = np.flatnonzero(copied[seg_layer])
-        if again.size:
-            z_again = z_planes[seg_layer[again]]
-            p_again, q_again = p[again], q[again]
-
-            def cut_at(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-                to = flat_next(flat)
-                z0 = corner(2, flat)
-                t = (z_again - z0) / (corner(2, to) - z0)
-                x0, y0 = corner(0, flat), corner(1, flat)
-                return x0 + t * (corner(0, to) - x0), y0 + t * (corner(1, to) - y0)
-
-            mid_x, mid_y = cut_at(both["head_exit"][src[again]])
-            piece_x, piece_y = mid_x - p_again[:, 0], mid_y - p_again[:, 1]
-            first_piece[again] = np.stack(
-                [piece_x, piece_y, np.hypot(piece_x, piece_y)], axis=1
-            )
-            mid_x, mid_y = cut_at(both["tail_entry"][src[again]])
-            piece_x, piece_y = q_again[:, 0] - mid_x, q_again[:, 1] - mid_y
-            last_piece[again] = np.stack(
-                [piece_x, piece_y, np.hypot(piece_x, piece_y)], axis=1
-            )
         first_member = both["member"][src]
         piece_start = both["piece_start"]
     n_pieces = piece_start.shape[0]
@@ -925,12 +903,6 @@ def slice_mesh(
     n_seg = seg_layer.size
     if n_seg > n_merged:
         layer_source = None
-        closing_x, closing_y = (q[n_merged:] - p[n_merged:]).T
-        closing = np.stack(
-            [closing_x, closing_y, np.hypot(closing_x, closing_y)], axis=1
-        )
-        first_piece = np.concatenate([first_piece, closing])
-        last_piece = np.concatenate([last_piece, closing])
         first_member = np.concatenate(
             [first_member, n_pieces + np.arange(n_seg - n_merged)]
         )
@@ -981,7 +953,6 @@ def slice_mesh(
             segment_next >= 0, new_index[np.maximum(segment_next, 0)], -1
         )[seg_keep]
         seg_layer, p, q = seg_layer[seg_keep], p[seg_keep], q[seg_keep]
-        first_piece, last_piece = first_piece[seg_keep], last_piece[seg_keep]
         slope_cot, shoelace = slope_cot[seg_keep], shoelace[seg_keep]
         slope_run = slope_run[seg_keep]
         loop_index = np.cumsum(keep) - 1
@@ -996,8 +967,7 @@ def slice_mesh(
         length, junction_g, cross, dot, has_next, loop_length, area, contour,
         extent, cross_infill, fill_extent, extrema, bbox,
     ) = _contour_measures(
-        p, q, segment_next, seg_layer, seg_loop, shoelace, first_piece,
-        last_piece, n_layers, n_loops,
+        p, q, segment_next, seg_layer, seg_loop, shoelace, n_layers, n_loops,
     )  # fmt: skip
     turn = np.where(has_next, np.arctan2(cross, dot), 0.0)
     turn_weight = 2.0 * np.tan(0.5 * np.clip(turn, -_MAX_TURN_RAD, _MAX_TURN_RAD))
