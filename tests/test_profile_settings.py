@@ -117,9 +117,9 @@ def test_setting_variants_against_prusaslicer(variant: str) -> None:
     """Under every variant, time median |error| <= 5 % and filament median <= 3 %
     of PrusaSlicer's, and the variant moves our time as it moves PrusaSlicer's
     (median ratio error <= 2 %)."""
-    # measured (32 models): time median 1.7-4.0 %, filament median 0.9-2.5 %,
+    # measured (32 models): time median 1.3-3.7 %, filament median 0.8-2.6 %,
     # ratio median within 1.2 %; worst time errors 10-21 % (R09, a 65-layer
-    # M3 screw, +21 % at 500 mm/s2; A04 +16 % at small_perimeter_speed 15)
+    # M3 screw, +21 % at 500 mm/s2; A04 +17 % at small_perimeter_speed 15)
     _, err_t, err_f, ratio = _table(variant)
     report = _report(variant)
     assert np.median(np.abs(err_t)) <= 0.05, report
