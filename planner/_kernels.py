@@ -237,16 +237,6 @@ def _facet_area(vectors: np.ndarray, i: int) -> float:
 
 
 @njit(cache=True)
-def facet_areas(vectors: np.ndarray) -> np.ndarray:
-    """Area of each triangle of an ``(n, 3, 3)`` array [mm²], ``|ab x ac| / 2``."""
-    n = vectors.shape[0]
-    out = np.empty(n)
-    for i in range(n):
-        out[i] = _facet_area(vectors, i)
-    return out
-
-
-@njit(cache=True)
 def facet_areas_bounds(
     vectors: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
@@ -380,26 +370,16 @@ def corner_positions(
     return out
 
 
-@njit(cache=True)
-def bin_sums(bins: np.ndarray, weights: np.ndarray, n_bins: int) -> np.ndarray:
-    """``np.bincount(bins, row, minlength=n_bins)`` of each row of ``weights``.
-
-    ``weights`` is ``(k, m)``, ``bins`` ``m`` indices in ``0 .. n_bins - 1``;
-    returns ``(k, n_bins)``. Each bin is summed from zero in index order, as
-    ``np.bincount`` does, so the sums are the same to the last bit.
-    """
-    out = np.zeros((weights.shape[0], n_bins))
-    bin_sums_rows(bins, weights, np.arange(weights.shape[0]), out)
-    return out
-
-
 @njit(cache=True, nogil=True)
 def bin_sums_rows(
     bins: np.ndarray, weights: np.ndarray, rows: np.ndarray, out: np.ndarray
 ) -> None:
-    """:func:`bin_sums` of rows ``rows`` of ``weights`` into ``out`` (zeros).
+    """``np.bincount(bins, weights[r], minlength=n_bins)`` into ``out[r]``, rows ``rows``.
 
-    A run of equal bins is summed in a register and stored once: the same
+    ``weights`` is ``(k, m)``, ``bins`` ``m`` indices in ``0 .. n_bins - 1``,
+    ``out`` ``(k, n_bins)`` of zeros. Each bin is summed from zero in index
+    order, as ``np.bincount`` does, so the sums are the same to the last bit;
+    rows are independent (threads). A run of equal bins is summed in a register and stored once: the same
     additions in the same order as adding into ``out`` one by one.
     """
     m = bins.size
@@ -447,57 +427,6 @@ def segment_slopes(
     return cot, run
 
 
-@njit(cache=True)
-def cut_facets(
-    vectors: np.ndarray,
-    offset: np.ndarray,
-    cut_tris: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
-    todo: np.ndarray,
-    z_planes: np.ndarray,
-    side_edge: np.ndarray,
-    n_edges: int,
-    first_cut: np.ndarray,
-    position_of: np.ndarray,
-) -> tuple[np.ndarray, ...]:
-    """Oriented cut segments of facets ``cut_tris`` with the planes they straddle.
-
-    Facet ``t`` is cut by planes ``lo[t] .. hi[t] - 1`` (those marked in
-    ``todo``); corner positions are ``vectors - offset``. Cuts come out layer
-    by layer, in facet order within a layer (a stable counting sort), and
-    ``position_of[first_cut[t] + k - lo[t]]`` is set to the index of the cut
-    of facet ``t`` at layer ``k``.
-
-    A vertex on the plane counts as above it, so every cut facet has exactly
-    one "odd" corner alone on its side; the cut joins its two sides touching
-    that corner, from side ``odd`` to side ``odd + 2`` when the odd corner is
-    above the plane and the other way when it is below.
-
-    Returns ``(layer, facet, p, q, node_a, node_b, side_a, side_b)``: the
-    start and end points ``(m, 2)``, the ``(layer, edge)`` nodes
-    ``layer * n_edges + edge`` they lie on, and the flat indices
-    ``3 * facet + side`` of those sides. Each cut is written to its own index.
-    """
-    n_layers = z_planes.size
-    m_cut = cut_tris.size
-    per_layer = np.zeros(n_layers + 1, dtype=np.int64)
-    cut_counts(cut_tris, lo, hi, todo, 0, m_cut, per_layer[1:])
-    for k in range(n_layers):
-        per_layer[k + 1] += per_layer[k]
-    m = per_layer[n_layers]
-    out = (
-        np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64), np.empty((m, 2)),
-        np.empty((m, 2)), np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64),
-        np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64),
-    )  # fmt: skip
-    cut_fill(
-        vectors, offset, cut_tris, lo, hi, todo, z_planes, side_edge, n_edges,
-        first_cut, position_of, 0, m_cut, per_layer[:-1].copy(), *out,
-    )  # fmt: skip
-    return out
-
-
 @njit(cache=True, nogil=True)
 def cut_counts(
     cut_tris: np.ndarray,
@@ -541,7 +470,19 @@ def cut_fill(
     side_a: np.ndarray,
     side_b: np.ndarray,
 ) -> None:
-    """The cuts of facets ``cut_tris[start:stop]``, as :func:`cut_facets` writes them.
+    """Oriented cut segments of facets ``cut_tris[start:stop]`` with the planes they straddle.
+
+    Facet ``t`` is cut by planes ``lo[t] .. hi[t] - 1`` (those marked in
+    ``todo``); corner positions are ``vectors - offset``. A vertex on the
+    plane counts as above it, so every cut facet has exactly one "odd" corner
+    alone on its side; the cut joins its two sides touching that corner, from
+    side ``odd`` to side ``odd + 2`` when the odd corner is above the plane
+    and the other way when it is below. Writes each cut's ``layer``,
+    ``facet``, start and end points ``p``, ``q`` ``(m, 2)``, the ``(layer,
+    edge)`` nodes ``layer * n_edges + edge`` they lie on and the flat indices
+    ``3 * facet + side`` of those sides, and sets
+    ``position_of[first_cut[t] + k - lo[t]]`` to the index of the cut of
+    facet ``t`` at layer ``k``.
 
     The cut at layer ``k`` goes to index ``fill[k]``, which then moves on:
     ``fill`` starts at the index of the first cut of these facets at each
@@ -766,38 +707,27 @@ def trapezoid_time(
 
 
 @njit(cache=True)
-def _full_sweeps(
-    limit_sq: np.ndarray,
-    free_sq: np.ndarray,
-    reach: np.ndarray,
-    reach_next: np.ndarray,
-    prev_src: np.ndarray,
-    next_src: np.ndarray,
-    no_next: np.ndarray,
-    max_sweeps: int,
-) -> np.ndarray:
-    """:func:`plan_sweeps` sweeping every segment every time."""
-    n = limit_sq.size
-    # this sweep's end speeds, then the free start speeds (indexed n + i)
-    v = np.empty(2 * n)
-    v[:n] = limit_sq
-    v[n:] = free_sq
-    out = v.copy()
-    forward = np.empty(n + 1)
-    forward[n] = 0.0
-    for _ in range(max_sweeps):
-        for i in range(n):
-            forward[i] = min(v[prev_src[i]] + reach[i], v[i])
-        n_changed = 0
-        for i in range(n):
-            value = min(forward[i], forward[next_src[i]] + reach_next[i])
-            value = limit_sq[i] if no_next[i] else value
-            n_changed += value != v[i]
-            out[i] = value
-        v, out = out, v
-        if n_changed == 0:
-            break
-    return v[:n].copy()
+def predecessor_lists(next_src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Segments leading into each segment: ``(pred_start, preds)``.
+
+    ``next_src[i] >= n`` means no successor. The predecessors of ``j`` are
+    ``preds[pred_start[j]:pred_start[j + 1]]``, in index order (a counting
+    sort).
+    """
+    n = next_src.size
+    pred_start = np.zeros(n + 1, dtype=np.int64)
+    for i in range(n):
+        if next_src[i] < n:
+            pred_start[next_src[i] + 1] += 1
+    for i in range(n):
+        pred_start[i + 1] += pred_start[i]
+    preds = np.empty(pred_start[n], dtype=np.int64)
+    fill = pred_start[:-1].copy()
+    for i in range(n):
+        if next_src[i] < n:
+            preds[fill[next_src[i]]] = i
+            fill[next_src[i]] += 1
+    return pred_start, preds
 
 
 @njit(cache=True)
@@ -809,6 +739,8 @@ def plan_sweeps(
     prev_src: np.ndarray,
     next_src: np.ndarray,
     no_next: np.ndarray,
+    pred_start: np.ndarray,
+    preds: np.ndarray,
     max_sweeps: int,
 ) -> np.ndarray:
     """Squared end speeds after at most ``max_sweeps`` full planner sweeps.
@@ -817,71 +749,27 @@ def plan_sweeps(
     forwards, ``f_i = min(s_i + reach_i, v_i)`` with ``s_i`` the end speed of
     ``prev_src[i]`` (or ``free_sq[prev_src[i] - n]`` at a chain start); then
     ``v_i = min(f_i, f_next + reach_next_i)``, or ``limit_sq`` at a chain end.
-    Stops early after a sweep that changes nothing. The same numbers as
-    :func:`planner.slicing._plan_sweeps`.
+    Stops early after a sweep that changes nothing.
 
-    A segment's new value depends only on its own, its predecessor's and its
-    successor's values of the sweep before: after the first sweep, only the
-    segments next to one that changed can change, and only they are swept
-    again (on a smooth contour, a few around each chain start and seam).
+    A segment's new value reads only its own value, its successor's, and the
+    values of the segments ``prev_src`` names for the two of them: after the
+    first sweep only the readers of a segment that changed -- the segment, its
+    successor and the predecessors of both -- can change, and only they are
+    swept again (on a smooth contour, a few around each chain start and seam).
+    A segment may have several predecessors (two leading into one on a messy
+    mesh): ``preds[pred_start[i]:pred_start[i + 1]]`` lists those of ``i``
+    (:func:`predecessor_lists`).
     """
     n = limit_sq.size
     v = limit_sq.copy()
-    if max_sweeps <= 0:
-        return v
-    # the successor within the chain names every segment that reads a
-    # segment's value only when no two segments share a successor (else: full
-    # sweeps); ``mark`` counts predecessors here, then marks the work list
-    mark = np.zeros(n, dtype=np.int64)
-    for i in range(n):
-        if not no_next[i] and next_src[i] < n:
-            mark[next_src[i]] += 1
-            if mark[next_src[i]] > 1:
-                return _full_sweeps(
-                    limit_sq, free_sq, reach, reach_next, prev_src, next_src,
-                    no_next, max_sweeps,
-                )  # fmt: skip
+    # the first sweep takes every segment; each later one the readers of the
+    # segments the sweep before changed
+    todo = np.arange(n)
+    n_todo = n
+    todo_value = np.empty(n)
     changed = np.empty(n, dtype=np.int64)
-    n_changed = 0
-    new_value = np.empty(n)
-    # first sweep: every segment
-    for i in range(n):
-        if no_next[i]:
-            value = limit_sq[i]
-        else:
-            src = prev_src[i]
-            start = v[src] if src < n else free_sq[src - n]
-            forward = min(start + reach[i], v[i])
-            j = next_src[i]
-            if j < n:
-                src_j = prev_src[j]
-                start_j = v[src_j] if src_j < n else free_sq[src_j - n]
-                forward_next = min(start_j + reach[j], v[j])
-            else:
-                forward_next = 0.0
-            value = min(forward, forward_next + reach_next[i])
-        new_value[i] = value
-        if value != v[i]:
-            changed[n_changed] = i
-            n_changed += 1
-    for c in range(n_changed):
-        v[changed[c]] = new_value[changed[c]]
-    # later sweeps: the neighbours of what changed in the sweep before
-    mark[:] = -1
-    todo = np.empty(n, dtype=np.int64)
-    todo_value = new_value
-    for sweep in range(1, max_sweeps):
-        if n_changed == 0:
-            break
-        n_todo = 0
-        for c in range(n_changed):
-            i = changed[c]
-            succ = next_src[i] if not no_next[i] else -1
-            for cand in (prev_src[i], i, succ):
-                if 0 <= cand < n and mark[cand] != sweep:
-                    mark[cand] = sweep
-                    todo[n_todo] = cand
-                    n_todo += 1
+    mark = np.full(n, -1, dtype=np.int64)
+    for sweep in range(max_sweeps):
         for t in range(n_todo):
             i = todo[t]
             if no_next[i]:
@@ -899,40 +787,34 @@ def plan_sweeps(
                     forward_next = 0.0
                 value = min(forward, forward_next + reach_next[i])
             todo_value[t] = value
+        # (every value of the sweep is computed before any is stored)
         n_changed = 0
         for t in range(n_todo):
             i = todo[t]
             if todo_value[t] != v[i]:
                 changed[n_changed] = i
                 n_changed += 1
-        for t in range(n_todo):
-            v[todo[t]] = todo_value[t]
+                v[i] = todo_value[t]
+        if n_changed == 0:
+            break
+        n_todo = 0
+        for c in range(n_changed):
+            i = changed[c]
+            j = next_src[i]
+            for owner in (i, j):
+                if owner >= n:
+                    continue
+                if mark[owner] != sweep:
+                    mark[owner] = sweep
+                    todo[n_todo] = owner
+                    n_todo += 1
+                for k in range(pred_start[owner], pred_start[owner + 1]):
+                    reader = preds[k]
+                    if mark[reader] != sweep:
+                        mark[reader] = sweep
+                        todo[n_todo] = reader
+                        n_todo += 1
     return v
-
-
-@njit(cache=True, error_model="numpy")
-def contour_times(
-    segment_next: np.ndarray,
-    length: np.ndarray,
-    junction_g: np.ndarray,
-    speeds: np.ndarray,
-    acceleration: np.ndarray,
-    jerk: float,
-    seam: np.ndarray,
-    max_sweeps: int,
-) -> np.ndarray:
-    """The loops of :func:`planner.slicing._contour_time_s`: planned segment times.
-
-    ``speeds`` is ``(k, n)``; returns ``(2 k, n)`` [s], rows ``2 i`` with the
-    loops cut at ``seam`` and ``2 i + 1`` uncut, for speed row ``i``: every
-    row of :func:`contour_plans`, in this thread.
-    """
-    out = np.empty((2 * speeds.shape[0], length.size))
-    contour_plans(
-        segment_next, length, junction_g, speeds, acceleration, jerk, seam,
-        max_sweeps, np.arange(out.shape[0]), out,
-    )  # fmt: skip
-    return out
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
@@ -948,7 +830,9 @@ def contour_plans(
     rows: np.ndarray,
     out: np.ndarray,
 ) -> None:
-    """Rows ``rows`` of :func:`contour_times` into ``out`` ``(2 k, n)`` [s].
+    """Planned segment times of :func:`planner.slicing._contour_time_s`, rows ``rows``.
+
+    ``speeds`` is ``(k, n)``; ``out`` ``(2 k, n)`` receives the times [s].
 
     Row ``2 i`` plans the loops cut at ``seam``, row ``2 i + 1`` uncut, for
     speed row ``i``. Per segment: the junction limit ``min(v, v_next, jerk /
@@ -996,6 +880,7 @@ def contour_plans(
             prev_src[i] = prev[i] if prev[i] >= 0 else n + i
             next_src[i] = nxt[i] if has_next else n
             no_next[i] = not has_next
+        pred_start, preds = predecessor_lists(next_src)
         for row in range(k):
             target = 2 * row + uncut
             if not wanted[target]:
@@ -1012,7 +897,7 @@ def contour_plans(
                 free_sq[i] = free[i] * free[i]
             v_sq = plan_sweeps(
                 limit_sq, free_sq, reach, reach_next, prev_src, next_src, no_next,
-                max_sweeps,
+                pred_start, preds, max_sweeps,
             )  # fmt: skip
             for i in range(n):
                 end_speed[i] = np.sqrt(v_sq[i])
@@ -1094,45 +979,6 @@ def contour_extrema(
     return out
 
 
-@njit(cache=True, error_model="numpy")
-def contour_measures(
-    p: np.ndarray,
-    q: np.ndarray,
-    segment_next: np.ndarray,
-    seg_layer: np.ndarray,
-    seg_loop: np.ndarray,
-    shoelace: np.ndarray,
-    n_layers: int,
-    n_loops: int,
-) -> tuple:
-    """The per-segment measures and per-layer sums at the end of ``slice_mesh``.
-
-    Per segment, from start ``p`` to end ``q`` ``(m, 2)``: length ``hypot(dx,
-    dy)``, unit direction ``(ux, uy)`` (a zero-length segment takes its
-    successor's, three times over), the junction measure into its successor
-    (2 at a chain end), the cross and dot products of the two directions (for
-    the turning angle), and the absolute component across this layer's infill
-    direction. Per loop: the length. Per layer: the shoelace area, the
-    contour length, the extents across the 45 and 135 degree lines, the
-    across-infill extent and the bounding box size. Sums are sequential in
-    segment order, as ``np.bincount``.
-
-    Returns ``(length, junction_g, cross, dot, has_next, loop_length, area,
-    contour, extent, seg_cross, fill_extent, bbox)``.
-    """
-    m = seg_layer.size
-    out = (
-        np.empty(m), np.empty(m), np.empty(m), np.empty(m),
-        np.empty(m, dtype=np.bool_), np.zeros(n_loops), np.zeros(n_layers),
-        np.zeros(n_layers), np.zeros((n_layers, 2)), np.empty(m),
-        np.zeros(n_layers), np.zeros((n_layers, 2)),
-    )  # fmt: skip
-    contour_measures_range(
-        p, q, segment_next, seg_layer, seg_loop, shoelace, 0, m, *out
-    )
-    return out
-
-
 @njit(cache=True, error_model="numpy", nogil=True)
 def contour_measures_range(
     p: np.ndarray,
@@ -1156,7 +1002,19 @@ def contour_measures_range(
     fill_extent: np.ndarray,
     bbox: np.ndarray,
 ) -> None:
-    """:func:`contour_measures` of segments ``start .. stop - 1`` into its outputs.
+    """Per-segment measures and per-layer sums of segments ``start .. stop - 1``.
+
+    Per segment, from start ``p`` to end ``q`` ``(m, 2)``: length ``hypot(dx,
+    dy)``, unit direction ``(ux, uy)`` (a zero-length segment takes its
+    successor's, three times over), the junction measure into its successor
+    (2 at a chain end), the cross and dot products of the two directions (for
+    the turning angle), and the absolute component across this layer's infill
+    direction. Per loop: the length. Per layer: the shoelace area, the
+    contour length, the extents across the 45 and 135 degree lines, the
+    across-infill extent and the bounding box size. Sums are sequential in
+    segment order, as ``np.bincount``. Writes ``length, junction_g, cross,
+    dot, has_next, loop_length, area, contour, extent, seg_cross,
+    fill_extent, bbox``.
 
     The per-loop and per-layer outputs must start at zero. The range must hold
     whole layers, with every successor inside it (a contour stays in its
@@ -1441,20 +1299,6 @@ def connectable_lengths(
 
 
 @njit(cache=True)
-def _bisect_right(a: np.ndarray, v: float) -> int:
-    """``np.searchsorted(a, v, side="right")`` of one value in sorted ``a``."""
-    left = 0
-    right = a.size
-    while left < right:
-        mid = (left + right) >> 1
-        if v < a[mid]:
-            right = mid
-        else:
-            left = mid + 1
-    return left
-
-
-@njit(cache=True)
 def _plane_index(z_planes: np.ndarray, z: float, z0: float, per_mm: float) -> int:
     """``np.searchsorted(z_planes, z, side="right")`` in evenly spaced planes.
 
@@ -1477,41 +1321,6 @@ def _plane_index(z_planes: np.ndarray, z: float, z0: float, per_mm: float) -> in
     return k
 
 
-@njit(cache=True, error_model="numpy")
-def facet_setup(
-    vectors: np.ndarray,
-    centre: np.ndarray,
-    z_planes: np.ndarray,
-    side_partner: np.ndarray,
-    orientation: int,
-) -> tuple:
-    """Per facet: height range, planes cut, normal's z, slope and slope runs.
-
-    The start of :func:`planner.slicing.slice_mesh` in one pass over the
-    facets ``vectors`` (``(n, 3, 3)``) moved by ``-centre``, with the same
-    operations as its numpy code: returns ``(zmin, zmax, lo, hi, nz, cot,
-    run_top, run_bottom)``, where ``lo`` and ``hi`` are
-    ``searchsorted(z_planes, zmin | zmax, "right")``, ``nz`` the z of
-    ``n = (b - a) x (c - a)``, ``cot`` is :func:`planner.slicing._facet_cot`
-    and the runs :func:`planner.slicing._slope_runs`.
-    """
-    n = vectors.shape[0]
-    zmin = np.empty(n)
-    zmax = np.empty(n)
-    lo = np.empty(n, dtype=np.int64)
-    hi = np.empty(n, dtype=np.int64)
-    nz = np.empty(n)
-    cot = np.empty(n)
-    run_top = np.empty(n)
-    run_bottom = np.empty(n)
-    facet_heights(vectors, centre, z_planes, 0, n, zmin, zmax, lo, hi, nz, cot)
-    facet_runs(
-        vectors, centre, side_partner, orientation, zmin, zmax, cot, 0, n, run_top,
-        run_bottom,
-    )  # fmt: skip
-    return zmin, zmax, lo, hi, nz, cot, run_top, run_bottom
-
-
 @njit(cache=True, error_model="numpy", nogil=True)
 def facet_heights(
     vectors: np.ndarray,
@@ -1526,7 +1335,13 @@ def facet_heights(
     nz: np.ndarray,
     cot: np.ndarray,
 ) -> None:
-    """The first pass of :func:`facet_setup` over facets ``start .. stop - 1``."""
+    """Height range, planes cut, normal's z and slope of facets ``start .. stop - 1``.
+
+    Facets ``vectors`` ``(n, 3, 3)`` moved by ``-centre``: ``zmin``, ``zmax``;
+    ``lo`` and ``hi``, ``searchsorted(z_planes, zmin | zmax, "right")``;
+    ``nz``, the z of ``n = (b - a) x (c - a)``; ``cot``, ``nz / |n_xy|``
+    (0 for a degenerate facet, +-1e6 for a flat one).
+    """
     cx, cy, cz0 = centre[0], centre[1], centre[2]
     n_planes = z_planes.size
     first_plane = z_planes[0]
@@ -1585,7 +1400,11 @@ def facet_runs(
     run_top: np.ndarray,
     run_bottom: np.ndarray,
 ) -> None:
-    """The second pass of :func:`facet_setup` (slope runs), facets ``start .. stop - 1``.
+    """Slope runs of facets ``start .. stop - 1``: where the slope goes on past a side.
+
+    ``run_top`` is infinite where the facet across the highest side slopes
+    the same way (at least half as steeply), else the facet's top; the mirror
+    for ``run_bottom``.
 
     Reads the cotangents of the facets across the sides: every facet's
     :func:`facet_heights` must be done.

@@ -391,11 +391,14 @@ def _close_open_chains(
 def _facet_setup(
     topo: MeshTopology, centre: np.ndarray, z_planes: np.ndarray
 ) -> tuple[np.ndarray, ...]:
-    """:func:`planner._kernels.facet_setup` of the mesh, in pieces on idle cores.
+    """Per facet: height range, planes cut, normal, slope and slope runs.
 
-    Returns ``(zmin, zmax, lo, hi, nz, cot, run_top, run_bottom)`` per facet:
-    height range [mm] about ``centre``, planes cut, normal's z, slope
-    cotangent and slope runs [mm].
+    The start of :func:`slice_mesh`, in pieces on idle cores
+    (:func:`planner._kernels.facet_heights`, then
+    :func:`planner._kernels.facet_runs`, which reads the slopes across each
+    side). Returns ``(zmin, zmax, lo, hi, nz, cot, run_top, run_bottom)``:
+    height range [mm] about ``centre``, the planes ``lo .. hi - 1`` it is
+    cut by, the z of its normal, its slope cotangent and slope runs [mm].
     """
     n = topo.vectors.shape[0]
     vectors = np.ascontiguousarray(topo.vectors, dtype=np.float64)
@@ -429,11 +432,15 @@ def _cut_facets(
     first_cut: np.ndarray,
     position_of: np.ndarray,
 ) -> tuple[np.ndarray, ...]:
-    """:func:`planner._kernels.cut_facets`, in pieces of facets on idle cores.
+    """Cut segments of facets ``cut_tris`` at the layers marked in ``todo``.
 
-    Each piece counts its cuts per layer, then writes them from where the
-    pieces before it end in each layer: the cuts land where one pass over all
-    facets puts them.
+    Cuts come out layer by layer, in facet order within a layer (a stable
+    counting sort); :func:`planner._kernels.cut_fill` says what each holds.
+    In pieces of facets on idle cores: each piece counts its cuts per layer,
+    then writes them from where the pieces before it end in each layer, so
+    the cuts land where one pass over all facets puts them.
+
+    Returns ``(layer, facet, p, q, node_a, node_b, side_a, side_b)``.
     """
     n_layers = z_planes.size
     ranges = _parallel.pieces(cut_tris.size)
@@ -471,7 +478,7 @@ def _contour_measures(
     n_layers: int,
     n_loops: int,
 ) -> tuple[np.ndarray, ...]:
-    """:func:`planner._kernels.contour_measures` of the segments, in pieces of layers.
+    """Per-segment measures and per-layer sums (:func:`planner._kernels.contour_measures_range`).
 
     Segments in layer order split at layer starts into pieces for idle cores
     (a contour stays in its layer, so each piece has its successors and its
@@ -1050,35 +1057,6 @@ def _seam_segments(stack: LayerStack) -> np.ndarray:
     )
 
 
-def _plan_sweeps(
-    limit_sq: np.ndarray,
-    free_sq: np.ndarray,
-    reach: np.ndarray,
-    reach_next: np.ndarray,
-    prev_src: np.ndarray,
-    next_src: np.ndarray,
-    no_next: np.ndarray,
-) -> np.ndarray:
-    """Squared end speeds after at most ``_PLANNER_SWEEPS`` planner sweeps.
-
-    One sweep takes each end speed down to the previous segment's end speed
-    plus its own ``2 a L`` (forwards), then to the next segment's forward
-    result plus that segment's ``2 a L`` (backwards); chain ends keep their
-    limit. Sweeping stops early after a sweep that changes nothing.
-    Compiled: :func:`planner._kernels.plan_sweeps`.
-    """
-    return _kernels.plan_sweeps(
-        np.ascontiguousarray(limit_sq, dtype=np.float64),
-        np.ascontiguousarray(free_sq, dtype=np.float64),
-        np.ascontiguousarray(reach, dtype=np.float64),
-        np.ascontiguousarray(reach_next, dtype=np.float64),
-        np.ascontiguousarray(prev_src, dtype=np.int64),
-        np.ascontiguousarray(next_src, dtype=np.int64),
-        np.ascontiguousarray(no_next, dtype=np.bool_),
-        _PLANNER_SWEEPS,
-    )
-
-
 def _contour_time_s(
     segment_next: np.ndarray,
     length_mm: np.ndarray,
@@ -1095,13 +1073,13 @@ def _contour_time_s(
     [mm] and junction measure (:attr:`LayerStack.segment_junction_g`).
     Junction speeds come from the jerk limit; a few Jacobi sweeps of
     ``v_k <= sqrt(v_{k-1}^2 + 2 a L)`` forwards and backwards
-    (:func:`_plan_sweeps`) stand in for the firmware planner's passes (until
+    (:func:`planner._kernels.plan_sweeps`) stand in for the firmware planner's passes (until
     nothing changes); each segment then takes :func:`trapezoid_time_s` from
     its predecessor's end speed to its own. Chain ends start and stop at the
     jerk speed. Each speed array is planned twice: with closed loops cut at
     ``seam`` (a mask of the segment ending at each loop's seam,
     :func:`_seam_segments`; a perimeter starts after a travel move and ends
-    with one), and uncut. Compiled: :func:`planner._kernels.contour_times`.
+    with one), and uncut. Compiled: :func:`planner._kernels.contour_plans`.
 
     Returns
     -------

@@ -624,7 +624,8 @@ def _sweeps_pair(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The planner's sweeps over the chains ``nxt`` (-1: chain end), plain numpy
     Jacobi sweeps of every segment (the reference), and the limits used."""
-    from planner.slicing import _PLANNER_SWEEPS, _plan_sweeps
+    from planner._kernels import plan_sweeps, predecessor_lists
+    from planner.slicing import _PLANNER_SWEEPS
 
     n = nxt.size
     index = np.arange(n)
@@ -635,7 +636,12 @@ def _sweeps_pair(
     prev_src = np.where(prev >= 0, prev, n + index)
     next_src = np.where(has_next, nxt, n)
     reach_next = reach[np.where(has_next, nxt, index)]
-    got = _plan_sweeps(limit, free, reach, reach_next, prev_src, next_src, ~has_next)
+    got = plan_sweeps(
+        limit.astype(float), free.astype(float), reach.astype(float),
+        reach_next.astype(float), prev_src.astype(np.int64),
+        next_src.astype(np.int64), ~has_next,
+        *predecessor_lists(next_src.astype(np.int64)), _PLANNER_SWEEPS,
+    )  # fmt: skip
     v = limit.copy()
     for _ in range(_PLANNER_SWEEPS):
         start = np.concatenate([v, free])
@@ -715,14 +721,15 @@ def test_chain_components_match_scipy(seed: int) -> None:
 def test_contour_measures_match_numpy(seed: int) -> None:
     """The compiled per-segment measures and per-layer sums equal, bit for bit,
     the numpy expressions slice_mesh used before (zero-length segments included)."""
-    from planner._kernels import contour_measures
+    from planner.slicing import _contour_measures
 
     c = random_contour(400, seed)
     p, q, nxt, layer = c["p"], c["q"], c["next"], c["layer"]
     n, n_layers = nxt.size, 6
     loop = np.random.default_rng(seed).integers(0, 50, n)
     shoelace = 0.5 * (p[:, 0] * q[:, 1] - p[:, 1] * q[:, 0])
-    got = contour_measures(p, q, nxt, layer, loop, shoelace, n_layers, 50)
+    measures = _contour_measures(p, q, nxt, layer, loop, shoelace, n_layers, 50)
+    got = measures[:11] + measures[12:]  # the extrema: test_contour_extrema_*
     # the numpy reference
     dx, dy = q[:, 0] - p[:, 0], q[:, 1] - p[:, 1]
     length = np.hypot(dx, dy)
@@ -846,8 +853,8 @@ def test_facet_setup_kernel_matches_numpy():
     """The compiled start of slice_mesh (heights, planes cut, normals, slopes,
     slope runs) equals the numpy functions it replaced, bit for bit, for both
     normal orientations (flat facets give the +-1e6 cotangent)."""
-    from planner import _kernels
     from planner.geometry import analyse_mesh
+    from planner.slicing import _facet_setup
 
     topo = analyse_mesh(_sphere_and_box())
     centre = np.array([1.25, -0.5, topo.vectors[:, :, 2].min()])
@@ -867,8 +874,8 @@ def test_facet_setup_kernel_matches_numpy():
     assert (np.abs(cot) == 1e6).any()
     assert (cot == 0).any()
     for orientation in (1, -1):
-        got = _kernels.facet_setup(
-            topo.vectors, centre, z_planes, topo.side_partner, orientation
+        got = _facet_setup(
+            dataclasses.replace(topo, orientation=orientation), centre, z_planes
         )
         want = (
             zmin, zmax,
@@ -1044,7 +1051,8 @@ def test_bin_sums_kernel_matches_bincount() -> None:
     # unsorted, then in runs of equal bins (a sliced part's layers) broken by
     # revisits of earlier bins
     for b in (bins, np.concatenate([np.sort(bins[:1500]), bins[1500:]])):
-        got = _kernels.bin_sums(b, weights, 40)
+        got = np.zeros((4, 40))
+        _kernels.bin_sums_rows(b, weights, np.arange(4), got)
         want = np.stack([np.bincount(b, row, minlength=40) for row in weights])
         assert got.shape == (4, 40)
         np.testing.assert_array_equal(got, want)
