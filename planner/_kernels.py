@@ -89,17 +89,6 @@ def group_first_seen(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return inverse, first[:m]
 
 
-@njit(cache=True)
-def weld_keys(points: np.ndarray, lo: np.ndarray, step: float) -> np.ndarray:
-    """One int64 key per point: its coordinates rounded to a grid of ``step``.
-
-    21 bits per axis (x high, z low), from ``rint((p - lo) / step)``.
-    """
-    keys = np.empty(points.shape[0], dtype=np.int64)
-    weld_keys_into(points, lo, step, 0, points.shape[0], keys)
-    return keys
-
-
 @njit(cache=True, nogil=True)
 def weld_keys_into(
     points: np.ndarray,
@@ -109,7 +98,11 @@ def weld_keys_into(
     stop: int,
     keys: np.ndarray,
 ) -> None:
-    """:func:`weld_keys` of points ``start .. stop - 1`` into ``keys``."""
+    """Weld keys of points ``start .. stop - 1`` into ``keys``.
+
+    One int64 key per point: its coordinates rounded to a grid of ``step``,
+    21 bits per axis (x high, z low), from ``rint((p - lo) / step)``.
+    """
     for i in range(start, stop):
         gx = np.int64(np.rint((points[i, 0] - lo[0]) / step))
         gy = np.int64(np.rint((points[i, 1] - lo[1]) / step))

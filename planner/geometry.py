@@ -463,21 +463,23 @@ def _weld_keys(
     lo: np.ndarray,
     hi: np.ndarray,
     *also: Callable[[], object],
-) -> np.ndarray:
-    """:func:`planner._kernels.weld_keys` of the points (bounds ``lo``, ``hi``).
+) -> tuple[np.ndarray, list[object]]:
+    """Weld key of each point (bounds ``lo``, ``hi``), and what ``also`` returns.
 
-    Computed in pieces on idle cores (:mod:`planner._parallel`), together with
-    the independent calls ``also``.
+    One int64 key per point, its coordinates rounded to a grid of (largest
+    extent) / 2**20 (:func:`planner._kernels.weld_keys_into`), computed in
+    pieces on idle cores (:mod:`planner._parallel`) beside the independent
+    calls ``also``, whose results come back in order.
     """
     extent = float((hi - lo).max())
     step = max(extent, 1e-9) / 2.0**_WELD_BITS
     keys = np.empty(points.shape[0], dtype=np.int64)
-    _parallel.run_pieces([
+    done = _parallel.run_pieces([
+        *also,
         *(partial(_kernels.weld_keys_into, points, lo, step, start, stop, keys)
           for start, stop in _parallel.pieces(points.shape[0])),
-        *also,
     ], items=points.shape[0])  # fmt: skip
-    return keys
+    return keys, done[: len(also)]
 
 
 def weld_vertices(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -502,9 +504,7 @@ def weld_vertices(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     points = np.ascontiguousarray(vectors, dtype=np.float64).reshape(-1, 3)
     lo, hi = _bounds(points)
-    extent = float((hi - lo).max())
-    step = max(extent, 1e-9) / 2.0**_WELD_BITS
-    keys = _kernels.weld_keys(points, lo, step)
+    keys, _ = _weld_keys(points, lo, hi)
     inverse, first = _kernels.group_first_seen(keys)
     order = np.argsort(keys[first])
     rank = np.empty_like(order)
@@ -753,15 +753,14 @@ def analyse_mesh(mesh: Mesh) -> MeshTopology:
     size = bbox_max - bbox_min
     origin = 0.5 * (bbox_min + bbox_max)
     points = vectors.reshape(-1, 3)
-    sums: list[tuple] = []
     # the volume sums run beside the weld keys (independent passes)
-    keys = _weld_keys(
+    keys, (sums,) = _weld_keys(
         points,
         bbox_min,
         bbox_max,
-        lambda: sums.append(_kernels.volume_sums(vectors, origin, areas)),
+        partial(_kernels.volume_sums, vectors, origin, areas),
     )
-    det_sum, area, det_moment, area_moment = sums[0]
+    det_sum, area, det_moment, area_moment = sums
     signed_volume = det_sum / 6.0
     if abs(signed_volume) > 1e-12 * max(float(size.max()), 1e-9) ** 3:
         centroid = origin + det_moment / (4.0 * det_sum)
