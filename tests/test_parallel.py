@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hostile_stl import binary_stl
 from test_slicing import circle, icosphere, prism
 
 from planner import _parallel
@@ -93,15 +94,6 @@ def test_pieces_give_the_whole_runs_figures(
     assert whole[1] == split[1]
 
 
-def _stl_bytes(vectors: np.ndarray) -> bytes:
-    """Binary STL of ``vectors`` ``(n, 3, 3)``."""
-    rec = np.zeros(
-        vectors.shape[0], dtype=[("n", "<f4", 3), ("v", "<f4", (3, 3)), ("a", "<u2")]
-    )
-    rec["v"] = vectors
-    return bytes(80) + np.uint32(vectors.shape[0]).tobytes() + rec.tobytes()
-
-
 def test_loading_in_pieces_gives_the_whole_loads_numbers(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -115,7 +107,7 @@ def test_loading_in_pieces_gives_the_whole_loads_numbers(
     assert at_zero.size > 4
     vectors.reshape(-1, 3)[at_zero[1::2], 0] = -0.0
     path = tmp_path / "sphere.stl"
-    path.write_bytes(_stl_bytes(vectors))
+    path.write_bytes(binary_stl(vectors))
     monkeypatch.setattr(_parallel, "MIN_SPLIT_ITEMS", 10**12)
     whole = load_stl(path)
     monkeypatch.setattr(_parallel, "MIN_SPLIT_ITEMS", 8)
@@ -126,6 +118,6 @@ def test_loading_in_pieces_gives_the_whole_loads_numbers(
         np.testing.assert_array_equal(a, b)
         assert (np.signbit(a) == np.signbit(b)).all()
     vectors[-3, 2, 1] = np.nan  # in the last piece
-    path.write_bytes(_stl_bytes(vectors))
+    path.write_bytes(binary_stl(vectors))
     with pytest.raises(GeometryError, match="1 of 1280 triangles have NaN"):
         load_stl(path)
