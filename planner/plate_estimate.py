@@ -33,9 +33,12 @@ from planner.slicing import (
     ROLES,
     PrintEstimate,
     assemble_estimate,
+    cooling_slowdown_s,
     estimate_print,
     layer_role_times,
-    trapezoid_time_s,
+    retract_move_s,
+    sum_layers,
+    travel_move_s,
 )
 
 #: Default gap between parts on a plate. [mm]
@@ -321,57 +324,16 @@ class LayerFigures:
         return int(self.printed.size)
 
 
-def _cooling_extra_s(
-    extruding_s: np.ndarray,
-    moving_s: np.ndarray,
-    path_mm: np.ndarray,
-    printed: np.ndarray,
-    profile: PrintProfile,
-) -> np.ndarray:
-    """Cooling slowdown per layer [s], as :mod:`planner.slicing` models it.
-
-    A layer printed faster than ``slowdown_below_layer_time_s`` has its
-    extrusions slowed so that it takes that long, but not below
-    ``min_print_speed_mm_s`` (PrusaSlicer CoolingBuffer).
-    """
-    if profile.slowdown_below_layer_time_s <= 0:
-        return np.zeros(printed.size)
-    slowest = path_mm / max(profile.min_print_speed_mm_s, 1e-9)
-    wanted = np.maximum(profile.slowdown_below_layer_time_s - moving_s, extruding_s)
-    extra = np.minimum(wanted, np.maximum(slowest, extruding_s)) - extruding_s
-    return np.where(printed, np.maximum(extra, 0.0), 0.0)
-
-
-def _retract_move_s(profile: PrintProfile) -> float:
-    """Time of one retraction and unretraction. [s]"""
-    if profile.retract_length_mm <= 0:
-        return 0.0
-    v_e = profile.max_jerk_e_mm_s
-    return 2.0 * float(
-        trapezoid_time_s(
-            np.array(profile.retract_length_mm), v_e, v_e,
-            profile.retract_speed_mm_s, profile.retract_acceleration_mm_s2,
-        )
-    )  # fmt: skip
-
-
 def _hop_time_s(length_mm: float, profile: PrintProfile) -> float:
-    """One travel move between parts [s]: trapezoid, plus a retraction when long."""
+    """One travel move between parts [s], plus a retraction when long."""
     if length_mm <= 0:
         return 0.0
-    v = min(profile.travel_speed_mm_s, profile.max_feedrate_mm_s)
-    v_end = min(v, profile.max_jerk_mm_s / math.sqrt(0.5))
-    move = float(
-        trapezoid_time_s(
-            np.array(length_mm), v_end, v_end, v, profile.travel_acceleration_mm_s2
-        )
-    )
     retract = (
-        _retract_move_s(profile)
+        retract_move_s(profile)
         if length_mm >= profile.retract_before_travel_mm
         else 0.0
     )
-    return move + retract
+    return float(travel_move_s(length_mm, profile)) + retract
 
 
 def layer_figures(
@@ -417,49 +379,18 @@ def layer_figures(
     """
     topo = mesh if isinstance(mesh, MeshTopology) else analyse_mesh(mesh)
     label = name or (mesh.name if isinstance(mesh, Mesh) else "")
-    layered = layer_role_times(topo, profile)
-    stack, plan = layered.stack, layered.plan
-    times = dict(layered.time_s)
-    v_z = min(profile.travel_speed_mm_s, profile.max_feedrate_z_mm_s)
-    z_move = trapezoid_time_s(
-        stack.height_mm, profile.max_jerk_z_mm_s, profile.max_jerk_z_mm_s, v_z,
-        profile.max_acceleration_z_mm_s2,
-    )  # fmt: skip
-    change = np.where(plan.printed, z_move + profile.layer_change_time_s, 0.0)
-    moving = times["travel"] + times["retract"]
-    extruding = np.sum(
-        [t for r, t in times.items() if r not in ("travel", "retract")], axis=0
+    sums = sum_layers(
+        layer_role_times(topo, profile), material, hourly_rate, printer_id, label
     )
-    path = (
-        plan.ext_perimeter_mm + plan.perimeter_mm + plan.sparse_mm + plan.solid_mm
-        + plan.top_mm + plan.bridge_mm + plan.support_mm + plan.gap_fill_mm
-    )  # fmt: skip
-    times["cooling_slowdown"] = _cooling_extra_s(
-        extruding, moving, path, plan.printed, profile
-    )
-    print_time = float(np.sum([times[r] for r in ROLES], axis=0).sum())
-    normal_path = (
-        plan.ext_perimeter_mm + plan.perimeter_mm + plan.sparse_mm + plan.solid_mm
-        + plan.top_mm + plan.support_mm
-    )  # fmt: skip
-    extruded = (
-        normal_path * plan.cross_section_mm2
-        + plan.bridge_mm * plan.bridge_cross_section_mm2
-        + plan.gap_fill_mm2 * stack.height_mm
-    )
-    estimate = layered.estimate(
-        times, print_time, float(extruded.sum()), material, hourly_rate, printer_id,
-        label,
-    )  # fmt: skip
     return LayerFigures(
         topology=topo,
-        estimate=estimate,
-        extruding_s=extruding,
-        moving_s=moving - change,
-        layer_change_s=change,
-        path_mm=path,
-        extruded_mm3=extruded,
-        printed=plan.printed.astype(bool),
+        estimate=sums.estimate,
+        extruding_s=sums.extruding_s,
+        moving_s=sums.moving_s,
+        layer_change_s=sums.layer_change_s,
+        path_mm=sums.path_mm,
+        extruded_mm3=sums.extruded_mm3,
+        printed=sums.printed,
     )
 
 
@@ -561,7 +492,7 @@ def compose_layers(
     moving = (
         moving + change + np.maximum(active - 1.0, 0.0) * _hop_time_s(hop_mm, profile)
     )
-    cooling = _cooling_extra_s(extruding, moving, path, printed, profile)
+    cooling = cooling_slowdown_s(extruding, moving, path, printed, profile)
     print_time = float((extruding + moving + cooling).sum())
     roles: dict[str, float] = {}
     paths: dict[str, float] = {}

@@ -169,6 +169,9 @@ class PrintEstimate:
         Mesh and estimate warnings, in words.
     role_time_s
         ``(role, seconds)`` for each role of :data:`ROLES`.
+    layer_change_s
+        Per layer, the Z move and layer change time within its travel
+        (:func:`layer_change_s`). [s]
     role_path_mm
         ``(role, path length [mm])`` for each extrusion role and travel.
     """
@@ -1845,17 +1848,19 @@ def estimate_layers(
         speed(profile.support_material_speed_mm_s), acc(acc_infill), jerk,
     )  # fmt: skip
 
-    travel_s, retract_s, travel_mm = _travel_time_s(stack, plan, profile)
+    travel_s, retract_s, travel_mm, change_s = _travel_time_s(stack, plan, profile)
     times["travel"] = travel_s
     times["retract"] = retract_s
     times["_travel_mm"] = travel_mm
+    times["_layer_change_s"] = change_s
     return plan, times
 
 
 def _travel_time_s(
     stack: LayerStack, plan: ExtrusionPlan, profile: PrintProfile
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Travel, retraction and layer-change time per layer [s], and travel [mm].
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per layer: travel with the layer change, and retraction time [s]; travel
+    [mm]; and the layer change alone (:func:`layer_change_s`) [s].
 
     Per layer: a Z move; per island two long moves (from where the last
     island ended to its seam, and from its perimeters to the infill) spanning
@@ -1904,15 +1909,12 @@ def _travel_time_s(
         (loops * n_perimeters, np.full(n, profile.extrusion_width_mm)),
         (pieces, 0.5 * chord),
     )
-    v = min(profile.travel_speed_mm_s, profile.max_feedrate_mm_s)
-    a = profile.travel_acceleration_mm_s2
-    v_end = min(v, profile.max_jerk_mm_s / math.sqrt(0.5))
     travel_s = np.zeros(n)
     travel_mm = np.zeros(n)
     n_retract = np.zeros(n)
     longest = math.sqrt(2.0) * size_mm
     for count, length in moves:
-        travel_s += count * trapezoid_time_s(length, v_end, v_end, v, a)
+        travel_s += count * travel_move_s(length, profile)
         travel_mm += count * length
         # move lengths spread about their mean, exponentially but no longer
         # than the island's diagonal: the share above the retraction threshold
@@ -1925,27 +1927,58 @@ def _travel_time_s(
                 0.0,
             )
         n_retract += count * np.nan_to_num(share)
-    v_z = min(profile.travel_speed_mm_s, profile.max_feedrate_z_mm_s)
-    z_move = trapezoid_time_s(
-        stack.height_mm, profile.max_jerk_z_mm_s, profile.max_jerk_z_mm_s, v_z,
-        profile.max_acceleration_z_mm_s2,
-    )  # fmt: skip
-    travel_s += np.where(printed, z_move + profile.layer_change_time_s, 0.0)
-    retract_move = 0.0
-    if profile.retract_length_mm > 0:
-        v_e = profile.max_jerk_e_mm_s
-        retract_move = 2.0 * float(
-            trapezoid_time_s(
-                np.array(profile.retract_length_mm), v_e, v_e,
-                profile.retract_speed_mm_s, profile.retract_acceleration_mm_s2,
-            )
-        )  # fmt: skip
+    change_s = layer_change_s(stack.height_mm, printed, profile)
+    travel_s += change_s
+    retract_move = retract_move_s(profile)
     retract_s = np.where(printed, n_retract * retract_move, 0.0)
     return (
         np.where(printed, travel_s, 0.0),
         retract_s,
         np.where(printed, travel_mm, 0.0),
+        change_s,
     )
+
+
+def travel_move_s(length_mm: float | np.ndarray, profile: PrintProfile) -> np.ndarray:
+    """Time of travel moves ``length_mm`` long [s].
+
+    A trapezoid at the travel speed (no faster than the machine's feed rate),
+    from and to the speed the jerk limit allows at a right-angle corner.
+    """
+    v = min(profile.travel_speed_mm_s, profile.max_feedrate_mm_s)
+    v_end = min(v, profile.max_jerk_mm_s / math.sqrt(0.5))
+    return trapezoid_time_s(
+        np.asarray(length_mm, dtype=float), v_end, v_end, v,
+        profile.travel_acceleration_mm_s2,
+    )  # fmt: skip
+
+
+def retract_move_s(profile: PrintProfile) -> float:
+    """Time of one retraction and unretraction [s] (0 without retraction)."""
+    if profile.retract_length_mm <= 0:
+        return 0.0
+    v_e = profile.max_jerk_e_mm_s
+    return 2.0 * float(
+        trapezoid_time_s(
+            np.array(profile.retract_length_mm), v_e, v_e,
+            profile.retract_speed_mm_s, profile.retract_acceleration_mm_s2,
+        )
+    )  # fmt: skip
+
+
+def layer_change_s(
+    height_mm: np.ndarray, printed: np.ndarray, profile: PrintProfile
+) -> np.ndarray:
+    """Per layer: the Z move up by its height plus the profile's layer change time [s].
+
+    0 on layers with nothing to print.
+    """
+    v_z = min(profile.travel_speed_mm_s, profile.max_feedrate_z_mm_s)
+    z_move = trapezoid_time_s(
+        height_mm, profile.max_jerk_z_mm_s, profile.max_jerk_z_mm_s, v_z,
+        profile.max_acceleration_z_mm_s2,
+    )  # fmt: skip
+    return np.where(printed, z_move + profile.layer_change_time_s, 0.0)
 
 
 def estimate_print(
@@ -1995,26 +2028,9 @@ def estimate_print(
     """
     topo = mesh if isinstance(mesh, MeshTopology) else analyse_mesh(mesh)
     label = name or (mesh.name if isinstance(mesh, Mesh) else "")
-    layered = layer_role_times(topo, profile)
-    stack, plan = layered.stack, layered.plan
-    times = dict(layered.time_s)
-    layer_time = np.sum([times[r] for r in times], axis=0)
-    times["cooling_slowdown"] = _cooling_slowdown_s(plan, times, profile)
-    layer_time = layer_time + times["cooling_slowdown"]
-    print_time = float(layer_time.sum())
-
-    normal_path = (
-        plan.ext_perimeter_mm + plan.perimeter_mm + plan.sparse_mm + plan.solid_mm
-        + plan.top_mm + plan.support_mm
-    )  # fmt: skip
-    extruded_mm3 = float(
-        (normal_path * plan.cross_section_mm2).sum()
-        + plan.bridge_mm.sum() * plan.bridge_cross_section_mm2
-        + (plan.gap_fill_mm2 * stack.height_mm).sum()
-    )
-    return layered.estimate(
-        times, print_time, extruded_mm3, material, hourly_rate, printer_id, label
-    )
+    return sum_layers(
+        layer_role_times(topo, profile), material, hourly_rate, printer_id, label
+    ).estimate
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -2030,6 +2046,9 @@ class LayerRoleTimes:
     time_s
         Per role, its time on each layer [s]: every role of :data:`ROLES`
         but ``cooling_slowdown``, which depends on how the layers are combined.
+    layer_change_s
+        Per layer, the Z move and layer change time within its travel
+        (:func:`layer_change_s`). [s]
     role_path_mm
         ``(role, path length [mm])`` for each extrusion role and travel.
     warnings
@@ -2044,6 +2063,7 @@ class LayerRoleTimes:
     stack: LayerStack
     plan: ExtrusionPlan
     time_s: Mapping[str, np.ndarray]
+    layer_change_s: np.ndarray
     role_path_mm: tuple[tuple[str, float], ...]
     warnings: tuple[str, ...]
     properties: MeshProperties
@@ -2140,6 +2160,7 @@ def layer_role_times(topo: MeshTopology, profile: PrintProfile) -> LayerRoleTime
     support = _support_area(topo, stack, profile) if profile.support_material else None
     plan, times = estimate_layers(stack, profile, support_area_mm2=support)
     travel_mm = times.pop("_travel_mm")
+    change_s = times.pop("_layer_change_s")
     paths = {
         "ext_perimeter": plan.ext_perimeter_mm,
         "perimeter": plan.perimeter_mm,
@@ -2161,6 +2182,7 @@ def layer_role_times(topo: MeshTopology, profile: PrintProfile) -> LayerRoleTime
         stack=stack,
         plan=plan,
         time_s=times,
+        layer_change_s=change_s,
         role_path_mm=tuple((r, float(p.sum())) for r, p in paths.items()),
         warnings=tuple(warnings),
         properties=props,
@@ -2233,18 +2255,75 @@ def assemble_estimate(
     )
 
 
-def _cooling_slowdown_s(
-    plan: ExtrusionPlan, times: Mapping[str, np.ndarray], profile: PrintProfile
+def cooling_slowdown_s(
+    extruding_s: np.ndarray,
+    moving_s: np.ndarray,
+    path_mm: np.ndarray,
+    printed: np.ndarray,
+    profile: PrintProfile,
 ) -> np.ndarray:
     """Extra time per layer from the cooling slowdown [s].
 
     A layer printed faster than ``slowdown_below_layer_time_s`` has its
-    extrusions slowed so that it takes that long, but not below
+    extrusions (``extruding_s``, ``path_mm`` long) slowed so that with its
+    moves (``moving_s``) it takes that long, but not below
     ``min_print_speed_mm_s`` (PrusaSlicer CoolingBuffer).
     """
-    n = plan.printed.size
     if profile.slowdown_below_layer_time_s <= 0:
-        return np.zeros(n)
+        return np.zeros(printed.size)
+    slowest = path_mm / max(profile.min_print_speed_mm_s, 1e-9)
+    wanted = np.maximum(profile.slowdown_below_layer_time_s - moving_s, extruding_s)
+    extra = np.minimum(wanted, np.maximum(slowest, extruding_s)) - extruding_s
+    return np.where(printed, np.maximum(extra, 0.0), 0.0)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LayerSums:
+    """A part's layers summed: its estimate and the per-layer totals a plate adds up.
+
+    Attributes
+    ----------
+    estimate
+        The part printed alone.
+    extruding_s
+        Extrusion time of every role, before any cooling slowdown. [s]
+    moving_s
+        Travel and retraction time, less the layer change. [s]
+    layer_change_s
+        Z move plus the profile's layer change time. [s]
+    path_mm
+        Extruded path length. [mm]
+    extruded_mm3
+        Extruded volume. [mm³]
+    printed
+        Layers with anything to print.
+    """
+
+    estimate: PrintEstimate
+    extruding_s: np.ndarray
+    moving_s: np.ndarray
+    layer_change_s: np.ndarray
+    path_mm: np.ndarray
+    extruded_mm3: np.ndarray
+    printed: np.ndarray
+
+
+def sum_layers(
+    layered: LayerRoleTimes,
+    material: Material,
+    hourly_rate: float = 0.0,
+    printer_id: str = "",
+    file: str = "",
+) -> LayerSums:
+    """Sum a planned part's layers into its estimate, keeping the per-layer totals.
+
+    Adds the cooling slowdown (:func:`cooling_slowdown_s`) to the role times,
+    sums every role over the layers and the extruded volume of every layer;
+    ``material``, ``hourly_rate``, ``printer_id`` and ``file`` as for
+    :func:`estimate_print`, which returns this estimate.
+    """
+    plan, stack = layered.plan, layered.stack
+    times = dict(layered.time_s)
     moving = times["travel"] + times["retract"]
     extruding = np.sum(
         [t for r, t in times.items() if r not in ("travel", "retract")], axis=0
@@ -2253,10 +2332,32 @@ def _cooling_slowdown_s(
         plan.ext_perimeter_mm + plan.perimeter_mm + plan.sparse_mm + plan.solid_mm
         + plan.top_mm + plan.bridge_mm + plan.support_mm + plan.gap_fill_mm
     )  # fmt: skip
-    slowest = path / max(profile.min_print_speed_mm_s, 1e-9)
-    wanted = np.maximum(profile.slowdown_below_layer_time_s - moving, extruding)
-    extra = np.minimum(wanted, np.maximum(slowest, extruding)) - extruding
-    return np.where(plan.printed, np.maximum(extra, 0.0), 0.0)
+    times["cooling_slowdown"] = cooling_slowdown_s(
+        extruding, moving, path, plan.printed, layered.profile
+    )
+    print_time = float(np.sum([times[r] for r in ROLES], axis=0).sum())
+    normal_path = (
+        plan.ext_perimeter_mm + plan.perimeter_mm + plan.sparse_mm + plan.solid_mm
+        + plan.top_mm + plan.support_mm
+    )  # fmt: skip
+    extruded = (
+        normal_path * plan.cross_section_mm2
+        + plan.bridge_mm * plan.bridge_cross_section_mm2
+        + plan.gap_fill_mm2 * stack.height_mm
+    )
+    estimate = layered.estimate(
+        times, print_time, float(extruded.sum()), material, hourly_rate, printer_id,
+        file,
+    )  # fmt: skip
+    return LayerSums(
+        estimate=estimate,
+        extruding_s=extruding,
+        moving_s=moving - layered.layer_change_s,
+        layer_change_s=layered.layer_change_s,
+        path_mm=path,
+        extruded_mm3=extruded,
+        printed=plan.printed.astype(bool),
+    )
 
 
 def estimate_part_on_printers(
