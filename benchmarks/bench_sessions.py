@@ -27,9 +27,7 @@ import argparse
 import asyncio
 import csv
 import io
-import os
 import re
-import subprocess
 import sys
 import tempfile
 import threading
@@ -42,8 +40,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from browser_support import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
-    free_port,
-    wait_healthy,
+    streamlit_server,
 )
 
 TIMEOUT_MS = 600_000
@@ -173,26 +170,12 @@ def main() -> int:
         "--mode", choices=("budgets", "same", "uploads"), default="budgets"
     )
     args = parser.parse_args()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     work = Path(tempfile.mkdtemp(prefix="bench_sessions_"))
     server_tmp = work / "tmp"
     server_tmp.mkdir()
-    log = (work / "streamlit.log").open("w")
-    server = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "streamlit", "run", "streamlit_app.py"),
-            *("--server.headless", "true", "--server.address", "127.0.0.1"),
-            *("--server.port", str(port), "--browser.gatherUsageStats", "false"),
-            *("--server.fileWatcherType", "none"),
-        ],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "TMPDIR": str(server_tmp)},
-    )
-    try:
-        wait_healthy(url, server, timeout_s=120.0)
+    with streamlit_server(
+        work / "streamlit.log", tmpdir=server_tmp, timeout_s=120.0
+    ) as (url, server):
         idle = memory_kib(server.pid)
         sampler = RssSampler(server.pid)
         sampler.start()
@@ -200,13 +183,6 @@ def main() -> int:
         sampler.stop.set()
         sampler.join()
         final = memory_kib(server.pid)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
     failed = [r for r in results if isinstance(r, BaseException)]
     print(f"mode {args.mode}: {args.sessions} concurrent browser sessions")
     print("session  open_s  plan_s  objective")

@@ -12,14 +12,12 @@ import csv
 import io
 import json
 import os
-import subprocess
-import sys
 import zipfile
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, free_port, wait_healthy
+from browser_support import CHROMIUM, CHROMIUM_ARGS, streamlit_server
 
 ROOT = Path(__file__).resolve().parents[1]
 #: print_queue.csv columns (DESIGN.md).
@@ -93,119 +91,81 @@ def test_upload_plan_and_download_queue(tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     files, bad_id, bad_row, good_ids = _upload_files(tmp_path)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = (tmp_path / "streamlit.log").open("w")
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "streamlit_app.py",
-            "--server.headless",
-            "true",
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-        ],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_healthy(url, server)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-            )
-            try:
-                page = browser.new_page(
-                    accept_downloads=True, viewport={"width": 1500, "height": 1100}
-                )
-                page.set_default_timeout(TIMEOUT_MS)
-                page.goto(url)
-                page.locator("h1", has_text="Catalog").first.wait_for()
-                page.set_input_files('input[type="file"]', [str(f) for f in files])
-                table = page.locator('[data-testid="stTable"]').first
-                table.wait_for()
-                text = table.inner_text()
-                assert str(bad_row) in text
-                assert "unit_cost" in text
-                assert "abc" in text
-                page.get_by_text("uploaded parts_small.csv").first.wait_for()
-                assert _metric(page, "Parts") == str(len(good_ids))
-                assert bad_id not in good_ids
-
-                _go(page, "Print queue")
-                page.get_by_role("button", name="Plan the print queue").click()
-                page.locator(
-                    '[data-testid="stMetric"]', has_text="Print jobs"
-                ).wait_for()
-                n_jobs = int(_metric(page, "Print jobs"))
-                with page.expect_download() as info:
-                    page.get_by_role("button", name="Queue CSV").click()
-                target = tmp_path / "print_queue.csv"
-                info.value.save_as(target)
-                with target.open(newline="", encoding="utf-8") as f:
-                    reader = csv.DictReader(f)
-                    rows = list(reader)
-                    assert reader.fieldnames == QUEUE_COLUMNS
-                assert len(rows) == n_jobs
-                for row in rows:
-                    assert row["part_id"] in good_ids
-                    assert datetime.fromisoformat(row["end"]) > datetime.fromisoformat(
-                        row["start"]
-                    )
-                    assert int(row["quantity"]) >= 1
-
-                # the print package the lab imports: same jobs, models, plates
-                with page.expect_download() as info:
-                    page.get_by_role("button", name="Print package ZIP").click()
-                package = tmp_path / "print_package.zip"
-                info.value.save_as(package)
-                with zipfile.ZipFile(package) as zf:
-                    names = zf.namelist()
-                    queue = json.loads(zf.read("queue.json"))
-                    moonraker = json.loads(zf.read("moonraker_job_queue.json"))
-                assert {j["job_id"] for j in queue["jobs"]} == {
-                    r["job_id"] for r in rows
-                }
-                assert any(
-                    n.startswith("models/") and n.endswith(".stl") for n in names
-                )
-                plates = {r["plate_id"] for r in rows}
-                assert sum(n.endswith(".3mf") for n in names) == len(plates)
-                assert moonraker["filenames"]
-
-                if os.environ.get("SPARECAST_SCREENSHOT") == "1":
-                    demo = browser.new_page(viewport={"width": 1500, "height": 1100})
-                    demo.set_default_timeout(TIMEOUT_MS)
-                    demo.goto(url)
-                    demo.locator("h1", has_text="Catalog").first.wait_for()
-                    _go(demo, "Print vs stock")
-                    demo.get_by_role("button", name="Run plan").click()
-                    demo.locator(
-                        '[data-testid="stMetric"]', has_text="Objective"
-                    ).wait_for()
-                    demo.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
-                    demo.wait_for_timeout(1500)
-                    shot = ROOT / "docs" / "screenshot.png"
-                    shot.parent.mkdir(exist_ok=True)
-                    demo.screenshot(path=str(shot), full_page=False)
-                    assert shot.stat().st_size > 10_000
-            finally:
-                browser.close()
-    finally:
-        server.terminate()
+    with (
+        streamlit_server(tmp_path / "streamlit.log") as (url, _),
+        sync_playwright() as p,
+    ):
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
         try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=15)
-        log.close()
+            page = browser.new_page(
+                accept_downloads=True, viewport={"width": 1500, "height": 1100}
+            )
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(url)
+            page.locator("h1", has_text="Catalog").first.wait_for()
+            page.set_input_files('input[type="file"]', [str(f) for f in files])
+            table = page.locator('[data-testid="stTable"]').first
+            table.wait_for()
+            text = table.inner_text()
+            assert str(bad_row) in text
+            assert "unit_cost" in text
+            assert "abc" in text
+            page.get_by_text("uploaded parts_small.csv").first.wait_for()
+            assert _metric(page, "Parts") == str(len(good_ids))
+            assert bad_id not in good_ids
+
+            _go(page, "Print queue")
+            page.get_by_role("button", name="Plan the print queue").click()
+            page.locator('[data-testid="stMetric"]', has_text="Print jobs").wait_for()
+            n_jobs = int(_metric(page, "Print jobs"))
+            with page.expect_download() as info:
+                page.get_by_role("button", name="Queue CSV").click()
+            target = tmp_path / "print_queue.csv"
+            info.value.save_as(target)
+            with target.open(newline="", encoding="utf-8") as f:
+                reader = csv.DictReader(f)
+                rows = list(reader)
+                assert reader.fieldnames == QUEUE_COLUMNS
+            assert len(rows) == n_jobs
+            for row in rows:
+                assert row["part_id"] in good_ids
+                assert datetime.fromisoformat(row["end"]) > datetime.fromisoformat(
+                    row["start"]
+                )
+                assert int(row["quantity"]) >= 1
+
+            # the print package the lab imports: same jobs, models, plates
+            with page.expect_download() as info:
+                page.get_by_role("button", name="Print package ZIP").click()
+            package = tmp_path / "print_package.zip"
+            info.value.save_as(package)
+            with zipfile.ZipFile(package) as zf:
+                names = zf.namelist()
+                queue = json.loads(zf.read("queue.json"))
+                moonraker = json.loads(zf.read("moonraker_job_queue.json"))
+            assert {j["job_id"] for j in queue["jobs"]} == {r["job_id"] for r in rows}
+            assert any(n.startswith("models/") and n.endswith(".stl") for n in names)
+            plates = {r["plate_id"] for r in rows}
+            assert sum(n.endswith(".3mf") for n in names) == len(plates)
+            assert moonraker["filenames"]
+
+            if os.environ.get("SPARECAST_SCREENSHOT") == "1":
+                demo = browser.new_page(viewport={"width": 1500, "height": 1100})
+                demo.set_default_timeout(TIMEOUT_MS)
+                demo.goto(url)
+                demo.locator("h1", has_text="Catalog").first.wait_for()
+                _go(demo, "Print vs stock")
+                demo.get_by_role("button", name="Run plan").click()
+                demo.locator(
+                    '[data-testid="stMetric"]', has_text="Objective"
+                ).wait_for()
+                demo.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
+                demo.wait_for_timeout(1500)
+                shot = ROOT / "docs" / "screenshot.png"
+                shot.parent.mkdir(exist_ok=True)
+                demo.screenshot(path=str(shot), full_page=False)
+                assert shot.stat().st_size > 10_000
+        finally:
+            browser.close()

@@ -19,14 +19,12 @@ import gc
 import io
 import json
 import os
-import subprocess
-import sys
 import time
 import zipfile
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, free_port, wait_healthy
+from browser_support import CHROMIUM, CHROMIUM_ARGS, streamlit_server
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "catalog"
@@ -127,111 +125,87 @@ def test_two_sessions_upload_plan_and_download_only_their_own(tmp_path: Path) ->
     server_tmp.mkdir()
     files_a = csv_upload(tmp_path, "ALPHA")
     zip_b = zip_upload(tmp_path, "BRAVO")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = (tmp_path / "streamlit.log").open("w")
-    server = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "streamlit", "run", "streamlit_app.py"),
-            *("--server.headless", "true", "--server.address", "127.0.0.1"),
-            *("--server.port", str(port), "--browser.gatherUsageStats", "false"),
-            *("--server.fileWatcherType", "none"),
-        ],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "TMPDIR": str(server_tmp)},
-    )
-    try:
-        wait_healthy(url, server)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-            )
-            try:
-                pages = {}
-                for name in ("ALPHA", "BRAVO"):
-                    context = browser.new_context(
-                        accept_downloads=True, viewport={"width": 1500, "height": 1100}
-                    )
-                    page = context.new_page()
-                    page.set_default_timeout(TIMEOUT_MS)
-                    page.goto(url)
-                    pages[name] = page
-                for page in pages.values():
-                    page.locator("h1", has_text="Catalog").first.wait_for()
-
-                # both upload at once: neither waits for the other's rerun
-                a, b = pages["ALPHA"], pages["BRAVO"]
-                a.set_input_files('input[type="file"]', [str(f) for f in files_a])
-                b.set_input_files('input[type="file"]', str(zip_b))
-                a.get_by_text("uploaded alpha_parts.csv").first.wait_for()
-                b.get_by_text("uploaded bravo_catalog.zip").first.wait_for()
-                for name, page in pages.items():
-                    other = "BRAVO" if name == "ALPHA" else "ALPHA"
-                    assert metric(page, "Parts") == "6"
-                    assert metric(page, "Printable") == "3"
-                    text = page.locator("body").inner_text()
-                    assert f"{other}-" not in text
-                folders = session_folders(server_tmp)
-                assert len(folders) == 2
-                assert len(upload_folders(server_tmp)) == 2
-                assert len(list(server_tmp.glob("sparecast_catalog_*"))) == 1
-
-                # both plan at once, then each downloads its own files
-                for page in pages.values():
-                    go(page, "Print queue")
-                for page in pages.values():
-                    page.get_by_role("button", name="Plan the print queue").click()
-                for name, page in pages.items():
-                    page.locator(
-                        '[data-testid="stMetric"]', has_text="Print jobs"
-                    ).wait_for()
-                    n_jobs = int(metric(page, "Print jobs"))
-                    assert n_jobs >= 1
-                    queue = download(page, "Queue CSV", tmp_path / f"{name}_queue.csv")
-                    with queue.open(newline="", encoding="utf-8") as fh:
-                        rows = list(csv.DictReader(fh))
-                    assert len(rows) == n_jobs
-                    assert {r["part_id"].split("-")[0] for r in rows} == {name}
-                    package = download(
-                        page, "Print package ZIP", tmp_path / f"{name}_package.zip"
-                    )
-                    with zipfile.ZipFile(package) as archive:
-                        jobs = json.loads(archive.read("queue.json"))["jobs"]
-                        models = [
-                            n for n in archive.namelist() if n.startswith("models/")
-                        ]
-                    assert {j["part_id"].split("-")[0] for j in jobs} == {name}
-                    assert models
-                    assert all(m.startswith(f"models/{name}-") for m in models)
-
-                # A replaces its upload: its old folder goes, B's stays
-                old_a = [f for f in upload_folders(server_tmp) if any(f.glob("*.stl"))]
-                assert len(old_a) == 1
-                go(a, "Catalog")
-                files_a2 = csv_upload(tmp_path, "ALPHA2")
-                a.set_input_files('input[type="file"]', [str(f) for f in files_a2])
-                a.get_by_text("uploaded alpha2_parts.csv").first.wait_for()
-                wait_until(lambda: not any(f.exists() for f in old_a))
-                assert len(upload_folders(server_tmp)) == 2
-
-                # B goes back to the demo: its upload and ZIP extraction go
-                go(b, "Catalog")
-                b.get_by_role("button", name="Use the demo catalog").click()
-                b.get_by_text("Using the demo catalog").first.wait_for()
-                wait_until(lambda: not list(server_tmp.glob("sparecast_catalog_*")))
-                assert len(upload_folders(server_tmp)) == 1
-            finally:
-                browser.close()
-    finally:
-        server.terminate()
+    with (
+        streamlit_server(tmp_path / "streamlit.log", tmpdir=server_tmp) as (url, _),
+        sync_playwright() as p,
+    ):
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
         try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=15)
-        log.close()
+            pages = {}
+            for name in ("ALPHA", "BRAVO"):
+                context = browser.new_context(
+                    accept_downloads=True, viewport={"width": 1500, "height": 1100}
+                )
+                page = context.new_page()
+                page.set_default_timeout(TIMEOUT_MS)
+                page.goto(url)
+                pages[name] = page
+            for page in pages.values():
+                page.locator("h1", has_text="Catalog").first.wait_for()
+
+            # both upload at once: neither waits for the other's rerun
+            a, b = pages["ALPHA"], pages["BRAVO"]
+            a.set_input_files('input[type="file"]', [str(f) for f in files_a])
+            b.set_input_files('input[type="file"]', str(zip_b))
+            a.get_by_text("uploaded alpha_parts.csv").first.wait_for()
+            b.get_by_text("uploaded bravo_catalog.zip").first.wait_for()
+            for name, page in pages.items():
+                other = "BRAVO" if name == "ALPHA" else "ALPHA"
+                assert metric(page, "Parts") == "6"
+                assert metric(page, "Printable") == "3"
+                text = page.locator("body").inner_text()
+                assert f"{other}-" not in text
+            folders = session_folders(server_tmp)
+            assert len(folders) == 2
+            assert len(upload_folders(server_tmp)) == 2
+            assert len(list(server_tmp.glob("sparecast_catalog_*"))) == 1
+
+            # both plan at once, then each downloads its own files
+            for page in pages.values():
+                go(page, "Print queue")
+            for page in pages.values():
+                page.get_by_role("button", name="Plan the print queue").click()
+            for name, page in pages.items():
+                page.locator(
+                    '[data-testid="stMetric"]', has_text="Print jobs"
+                ).wait_for()
+                n_jobs = int(metric(page, "Print jobs"))
+                assert n_jobs >= 1
+                queue = download(page, "Queue CSV", tmp_path / f"{name}_queue.csv")
+                with queue.open(newline="", encoding="utf-8") as fh:
+                    rows = list(csv.DictReader(fh))
+                assert len(rows) == n_jobs
+                assert {r["part_id"].split("-")[0] for r in rows} == {name}
+                package = download(
+                    page, "Print package ZIP", tmp_path / f"{name}_package.zip"
+                )
+                with zipfile.ZipFile(package) as archive:
+                    jobs = json.loads(archive.read("queue.json"))["jobs"]
+                    models = [n for n in archive.namelist() if n.startswith("models/")]
+                assert {j["part_id"].split("-")[0] for j in jobs} == {name}
+                assert models
+                assert all(m.startswith(f"models/{name}-") for m in models)
+
+            # A replaces its upload: its old folder goes, B's stays
+            old_a = [f for f in upload_folders(server_tmp) if any(f.glob("*.stl"))]
+            assert len(old_a) == 1
+            go(a, "Catalog")
+            files_a2 = csv_upload(tmp_path, "ALPHA2")
+            a.set_input_files('input[type="file"]', [str(f) for f in files_a2])
+            a.get_by_text("uploaded alpha2_parts.csv").first.wait_for()
+            wait_until(lambda: not any(f.exists() for f in old_a))
+            assert len(upload_folders(server_tmp)) == 2
+
+            # B goes back to the demo: its upload and ZIP extraction go
+            go(b, "Catalog")
+            b.get_by_role("button", name="Use the demo catalog").click()
+            b.get_by_text("Using the demo catalog").first.wait_for()
+            wait_until(lambda: not list(server_tmp.glob("sparecast_catalog_*")))
+            assert len(upload_folders(server_tmp)) == 1
+        finally:
+            browser.close()
 
 
 def wait_until(check, timeout_s: float = 30.0) -> None:
